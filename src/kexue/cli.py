@@ -44,6 +44,11 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
     quiet_if(quiet)
 
 
+def _warn_broken(topic: str, e: Exception) -> None:
+    print(f"kexue: warning: topic {topic!r} could not be loaded ({type(e).__name__}: {e}); "
+          f"its commands are unavailable", file=sys.stderr)
+
+
 def _mount_topics() -> None:
     """Add ``kexue.<topic>.cli.app`` for each topic that has one (its command name: ``NAME`` or the topic)."""
     for topic in TOPICS:
@@ -51,8 +56,12 @@ def _mount_topics() -> None:
             mod = importlib.import_module(f"kexue.{topic}.cli")
         except ModuleNotFoundError as e:
             if e.name in (f"kexue.{topic}", f"kexue.{topic}.cli"):
-                continue
-            raise
+                continue  # topic not built yet
+            _warn_broken(topic, e)
+            continue
+        except Exception as e:  # a broken topic must not take the whole command down
+            _warn_broken(topic, e)
+            continue
         app.add_typer(mod.app, name=getattr(mod, "NAME", topic))
 
 
@@ -143,9 +152,14 @@ def reproduce_cmd(quick: Annotated[bool, typer.Option("--quick", help="Small, fa
 
 
 # ----------------------------------------------------------------------------- entry point
+_mounted: list[bool] = []
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry: run the app with one-line user errors (exit 2) and tracebacks for bugs."""
-    _mount_topics()
+    if not _mounted:
+        _mount_topics()
+        _mounted.append(True)
     try:
         rv = app(args=argv, prog_name="kexue", standalone_mode=False)
     except _cx.NoArgsIsHelpError as e:

@@ -78,3 +78,23 @@ def test_reproduce_writes_data_table(tmp_path, isolated_cache):
 def test_reproduce_unknown_topic_exits_2(tmp_path):
     code, _, err = run_cli("reproduce", "--only", "astrology", "--out", str(tmp_path))
     assert code == 2 and "astrology" in err
+
+
+def test_broken_topic_warns_but_the_rest_works(monkeypatch, capsys):
+    import kexue.cli as cli
+
+    real = cli.importlib.import_module
+
+    def fake(name):
+        if name == "kexue.nn.cli":
+            raise RuntimeError("syntax slip")
+        if name.endswith(".cli"):
+            raise ModuleNotFoundError(name=name)
+        return real(name)
+
+    monkeypatch.setattr(cli.importlib, "import_module", fake)
+    monkeypatch.setattr(cli, "TOPICS", ("nn", "vae"))
+    cli._mount_topics()
+    assert "topic 'nn' could not be loaded" in capsys.readouterr().err
+    code, out, _ = run_cli("data", "list", "--json")
+    assert code == 0 and json.loads(out)["datasets"]
