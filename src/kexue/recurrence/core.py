@@ -238,8 +238,8 @@ def _bounded(q: Quadratic, n: int) -> Growth:
                 what = "stay at the fixed point" if len(cyc) == 1 else "enter the cycle"
                 return Growth(False, None, "cycle", f"the terms {what} {', '.join(cyc)} from n = {i}; " + base + tail)
     if cr == 0:
-        return Growth(False, None, "converges", "c' = 0 and |a_0 + b/2| < 1: a_n + b/2 = (a_0 + b/2)^(2^n) "
-                      "shrinks to 0; " + base + tail)
+        return Growth(False, None, "converges", "the terms shrink: c' = 0 and |a_0 + b/2| < 1, so a_n + b/2 = "
+                      "(a_0 + b/2)^(2^n) converges to 0; " + base + tail)
     if cr > Fraction(-3, 4):
         alpha = (1 - math.sqrt(1 - 4 * float(cr))) / 2 - float(q.shift)
         return Growth(False, None, "converges", f"the terms converge to the attracting fixed point {alpha:.10g}; "
