@@ -40,7 +40,7 @@ def test_constant_b_shift_negative_c_and_non_integer():
 def test_constant_reports_first_failure():
     r = constant("--a0", "1", "--c", "3", "--digits", "20")
     assert r["valid_from"] == 1
-    assert r["first_failure"]["n"] == 0 and r["first_failure"]["rule_gives"] == 2 and r["first_failure"]["a_n"] == "1"
+    assert r["first_failure"]["n"] == 0 and r["first_failure"]["rule_gives"] == "2" and r["first_failure"]["a_n"] == "1"
 
 
 def test_terms_table():

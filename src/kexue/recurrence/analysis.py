@@ -144,8 +144,8 @@ def _first_failure(q: Quadratic, rep: RuleReport) -> dict | None:
     n = rep.per_rule[rep.rule]["fails_at"][0]
     a_n = q.terms(n + 1)[-1]
     gball = rep.gap_balls[n]
-    return {"n": n, "a_n": istr(a_n), "value": _value_text(a_n, gball), "rule_gives": _rule_value(rep.rule, a_n, gball),
-            "gap": rep.gaps[n]}
+    return {"n": n, "a_n": istr(a_n), "value": _value_text(a_n, gball),
+            "rule_gives": istr(_rule_value(rep.rule, a_n, gball)), "gap": rep.gaps[n]}
 
 
 def terms_table(q: Quadratic, n: int = 10, full_digits: int = 100_000) -> dict:

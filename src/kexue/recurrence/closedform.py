@@ -120,9 +120,12 @@ def gaps(q: Quadratic, n_max: int, growth_info: Growth | None = None, prec: int 
             with ctx.workprec(p + 64):
                 pre = []
                 y = k
-                for n in range(min(start, n_max + 1)):
-                    pre.append(y - _exact_x(q, n))
+                c = _arb_q(q.c_red)
+                x = _arb_q(q.x0)  # the orbit in balls (exact for integer terms at this precision)
+                for _n in range(min(start, n_max + 1)):
+                    pre.append(y - x)
                     y = y * y
+                    x = x * x + c
             if all(v.rel_accuracy_bits() > 40 or v.is_zero() for v in pre):
                 break
             p = 2 * p
@@ -131,10 +134,6 @@ def gaps(q: Quadratic, n_max: int, growth_info: Growth | None = None, prec: int 
         for n in range(start, n_max + 1):
             out.append(_gap_in_regime(q, xs, n))
     return out
-
-
-def _exact_x(q: Quadratic, n: int):
-    return _arb_q(Fraction(q.terms(n + 1)[-1]) + q.shift)
 
 
 def _fmt_gap(v) -> str:
