@@ -86,3 +86,23 @@ def test_output_file(tmp_path):
     p = tmp_path / "k.txt"
     r = constant("--a0", "1", "--c", "1", "--digits", "1000", "-o", str(p))
     assert p.read_text().strip() == r["k"] and len(r["k"]) == 1001
+
+
+def test_terms_huge_and_rational_rows():
+    code, out, err = run_cli("recurrence", "terms", "--a0", "1", "--c", "1", "-n", "24", "--json")
+    assert code == 0, err
+    rows = json.loads(out)["rows"]
+    assert rows[19]["a_n_digits"] == 92_753 and rows[19]["a_n"] is not None
+    assert rows[23]["a_n"] is None and rows[23]["a_n_digits"] == 1_484_044  # shown approximately
+    assert all(r["floor"] for r in rows)
+    code, out, err = run_cli("recurrence", "terms", "--a0", "3/2", "--c", "1/4", "-n", "5", "--json")
+    t = json.loads(out)
+    assert not t["integer_terms"] and t["rule"] is None
+    assert [r["a_n"] for r in t["rows"]] == ["3/2", "5/2", "13/2", "85/2", "3613/2"]
+    assert t["rows"][4]["value"].startswith("1806.5000691")  # E^(2^5) = 1807 - 1/2 + tiny (anchors)
+
+
+def test_non_positive_a0_that_grows_is_explained():
+    r = constant("--a0", "-1", "--c", "1", "--digits", "30")
+    assert r["k"] == "1.50283680104975649975293642373" and r["valid_from"] == 1
+    assert any("a_0 <= 0" in n for n in r["notes"])
