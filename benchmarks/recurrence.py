@@ -54,7 +54,7 @@ def main() -> None:
     q = Quadratic(1, 0, 1)
     rows = []
     for d in (1_000, 10_000, 100_000, 1_000_000):
-        rep = 3 if d <= 100_000 else 1
+        rep = 5 if d <= 100_000 else 1
         t_root, k_root = best_of(k_decimal, q, d, "root", repeat=rep)
         t_ser = k_ser = t_mp = None
         if d <= 100_000 or args.full:
