@@ -140,3 +140,20 @@ def test_terms_exact():
     assert Quadratic(3, -2, 2).terms(5) == [3, 5, 17, 257, 65537]
     assert Quadratic(4, 0, -2).terms(4) == [4, 14, 194, 37634]
     assert Quadratic("1/2", 0, 1).terms(3) == [Fraction(1, 2), Fraction(5, 4), Fraction(41, 16)]
+
+
+def test_long_digits_against_mpmath():
+    """3000 digits of a b != 0, negative-c case against an independent mpmath run at higher precision."""
+    assert_truncation_of(k_decimal(Quadratic(5, -3, -4), 3000), mp_k(5, -3, -4, 3040), 3000)
+
+
+@pytest.mark.slow
+def test_100000_digits_against_mpmath():
+    import sys
+
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # mpmath parses the 100,000-digit string through a Python int
+    try:
+        assert_truncation_of(k_decimal(Quadratic(1, 0, 1), 100_000), mp_k(1, 0, 1, 100_040), 100_000)
+    finally:
+        sys.set_int_max_str_digits(old)
