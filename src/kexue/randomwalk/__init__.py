@@ -12,12 +12,12 @@
 '0.340537329550'
 """
 
-from .green import fourier_green, green, polya, sc_green
+from .green import fourier_green, polya, sc_green
 from .lattice import Walk, bcc, custom, fcc, named, sc
 from .law import exact_law, n_step_law, return_series, simulate
 from .pathint import feynman_kac, ground_state, least_action_path, mehler_kernel, sliced_propagator
 from .potential import parse_potential
 
-__all__ = ["Walk", "bcc", "custom", "exact_law", "fcc", "feynman_kac", "fourier_green", "green", "ground_state",
+__all__ = ["Walk", "bcc", "custom", "exact_law", "fcc", "feynman_kac", "fourier_green", "ground_state",
            "least_action_path", "mehler_kernel", "n_step_law", "named", "parse_potential", "polya", "return_series",
            "sc", "sc_green", "simulate", "sliced_propagator"]

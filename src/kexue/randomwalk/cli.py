@@ -58,8 +58,10 @@ def distribution(
     lattice: LatticeOpt = "sc", dim: DimOpt = None, step_set: StepSetOpt = None, probs: ProbsOpt = None,
     steps: Annotated[int, typer.Option("--steps", "-n", help="Number of steps n.")] = 100,
     at: Annotated[str | None, typer.Option("--at", help="Also print P(S_n = x) at this site, e.g. 0,0,0.")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG: the law against its Gaussian limit.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Save the whole law (.npy array; origin in the JSON).")] = None,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Write a PNG: the law against its Gaussian limit.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Save the whole law (.npy array; origin in the JSON).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Exact law of S_n by the Fourier formula P(S_n=x) = (2pi)^-d Int phi^n e^{-ix.theta} (one FFT, no aliasing).
@@ -111,7 +113,8 @@ def distribution(
 
     def human(r):
         lines = [f"{walk.describe()}, n = {steps}",
-                 f"support box from {r['origin']} of shape {r['shape']}; total probability {r['total_probability']:.15f}",
+                 f"support box from {r['origin']} of shape {r['shape']}; "
+                 f"total probability {r['total_probability']:.15f}",
                  f"mean {r['mean']}, covariance {r['covariance']} (exact: n m, n Sigma)",
                  f"P(S_n = 0) = {r['p_origin']:.15g}"]
         if "p_site" in r:
@@ -183,7 +186,8 @@ def simulate(
     """Monte Carlo end points of n-step walks (vectorised, multinomial), compared with the exact law."""
     import numpy as np
 
-    from .law import n_step_law, simulate as _sim
+    from .law import n_step_law
+    from .law import simulate as _sim
 
     if samples < 1 or samples > 50_000_000:
         raise UsageError("--samples must be between 1 and 50,000,000")
@@ -209,7 +213,9 @@ def limit(
     alpha: Annotated[float, typer.Option(help="Diffusion constant alpha (ds^2 = alpha dt).")] = 1.0,
     json_out: JsonOpt = False,
 ) -> None:
-    """Article 01's continuum limit: cos(omega ds)^(t/dt) -> exp(-omega^2 alpha t/2), error ~ -omega^4 alpha^2 t dt/12."""
+    """Article 01's continuum limit: cos(omega ds)^(t/dt) -> exp(-omega^2 alpha t/2).
+
+    The relative error is -omega^4 alpha^2 t dt/12 to leading order (printed as "predicted")."""
     from .law import characteristic_limit
 
     rows = []
@@ -217,8 +223,8 @@ def limit(
         v, lim, pred = characteristic_limit(omega, time, dt, alpha)
         rows.append({"dt": dt, "value": v, "limit": lim, "relative_error": v / lim - 1, "predicted": pred})
     emit({"omega": omega, "t": time, "alpha": alpha, "rows": rows}, json_out,
-         lambda r: "\n".join(f"dt={x['dt']:<7g} {x['value']:.10f}  limit {x['limit']:.10f}  rel.err {x['relative_error']:+.3e}"
-                             f"  predicted {x['predicted']:+.3e}" for x in r["rows"]))
+         lambda r: "\n".join(f"dt={x['dt']:<7g} {x['value']:.10f}  limit {x['limit']:.10f}  "
+                             f"rel.err {x['relative_error']:+.3e}  predicted {x['predicted']:+.3e}" for x in r["rows"]))
 
 
 def _harmonic_w(V) -> float | None:
@@ -240,7 +246,8 @@ def propagator(
     x1: Annotated[float, typer.Option("--x1", help="End point.")] = 1.0,
     time: Annotated[float, typer.Option("--time", "-t", help="Time T > 0.")] = 1.0,
     slices: Annotated[int, typer.Option("--slices", help="Time slices n for the grid path integral.")] = 64,
-    samples: Annotated[int, typer.Option("--samples", help="Brownian bridges for the Monte Carlo estimate (0: skip).")] = 20000,
+    samples: Annotated[int, typer.Option(
+        "--samples", help="Brownian bridges for the Monte Carlo estimate (0: skip).")] = 20000,
     seed: SeedOpt = 0, json_out: JsonOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Propagator K(x0 -> x1; T) of dpsi/dt = psi''/2 - V psi: time slicing on a grid and Feynman-Kac Monte Carlo.
@@ -350,7 +357,9 @@ def partition(
     slices: Annotated[int, typer.Option("--slices", "-P", help="Number of slices P.")] = 16,
     json_out: JsonOpt = False,
 ) -> None:
-    """Discretised path-integral partition function Z_P = Tr M^P (grid transfer matrix); exact Z_P for the oscillator."""
+    """Discretised path-integral partition function Z_P = Tr M^P (grid transfer matrix).
+
+    For V = w^2 x^2/2 the exact P-slice Z_P, its energy E_P and the continuum Z are printed too."""
     import numpy as np
 
     from .pathint import _domain, ho_partition, ho_partition_sliced, sliced_partition

@@ -80,7 +80,8 @@ class Walk:
 
     def describe(self) -> str:
         """One line: name, dimension, number of steps, mean."""
-        return f"{self.name} walk on Z^{self.dim}: {len(self.steps)} steps, mean step {tuple(float(m) for m in self.mean)}"
+        mean = tuple(float(m) for m in self.mean)
+        return f"{self.name} walk on Z^{self.dim}: {len(self.steps)} steps, mean step {mean}"
 
 
 def _frac(p) -> Fraction:

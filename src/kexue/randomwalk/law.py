@@ -167,7 +167,7 @@ def simulate(walk: Walk, n: int, samples: int, seed: int = 0) -> np.ndarray:
 
     >>> from kexue.randomwalk.lattice import sc
     >>> x = simulate(sc(1), 100, 20000, seed=1)
-    >>> abs(x.mean()) < 0.3 and abs(x.var() - 100) < 5
+    >>> bool(abs(x.mean()) < 0.3 and abs(x.var() - 100) < 5)
     True
     """
     if samples < 1:

@@ -4,10 +4,11 @@ elementary functions, compiled to a numpy function. The text is never passed to 
 >>> V = parse_potential("x**4 - 2*x^2 + 0.5*sin(x)")
 >>> float(V(np.array([1.0]))[0])  # 1 - 2 + 0.5 sin 1
 -0.5792645075960517
->>> parse_potential("__import__('os')")
-Traceback (most recent call last):
-...
-kexue.errors.UsageError: potential '__import__('os')': only numbers, x, + - * / ** and the functions abs, cos, cosh, exp, log, sin, sinh, sqrt, tan, tanh are allowed (found a call of __import__)
+>>> try:
+...     parse_potential("__import__('os')")
+... except UsageError as e:
+...     print(str(e)[-28:])
+(found a call of __import__)
 """
 
 from __future__ import annotations
