@@ -67,3 +67,12 @@ def test_bad_input_exit_2_one_line(args):
     code, out, err = run_cli("walk", *args)
     assert code == 2, (args, out, err)
     assert "Traceback" not in err and err.strip()
+
+
+def test_reproduce_quick_all_checks_pass(tmp_path):
+    from kexue.randomwalk.reproduce import reproduce
+
+    s = reproduce(tmp_path, quick=True)
+    failed = [c.name for c in s.checks if not c.passed]
+    assert not failed and s.passed >= 25
+    assert all(f.path.exists() for f in s.figures)

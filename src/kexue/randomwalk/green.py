@@ -32,7 +32,7 @@ import numpy as np
 
 from kexue.errors import UsageError
 
-from .lattice import Walk, bcc, coordinates, fcc, named, reduced
+from .lattice import Walk, coordinates, named, reduced
 
 MAX_DIGITS_CLOSED = 1_000_000  # sc (3-D), bcc, fcc: AGM closed forms
 MAX_DIGITS_BESSEL = 2000  # sc in d >= 4 or sites x != 0: quadrature
@@ -362,6 +362,7 @@ def _fourier_unbiased(walk: Walk, x: tuple[int, ...], n_grid: int = 64, n_ang: i
 def fourier_green(walk: Walk, x=None) -> dict:
     """u(x) for any step set to double precision by the Fourier integral; dict with value, error, method.
 
+    >>> from kexue.randomwalk.lattice import sc
     >>> r = fourier_green(sc(3))
     >>> bool(abs(r["value"] - 1.5163860591519780) < 1e-10)
     True
@@ -381,9 +382,15 @@ def fourier_green(walk: Walk, x=None) -> dict:
         if rw.dim > 4:
             raise UsageError("unbiased custom walks spanning more than 4 dimensions are not supported by the "
                              "Fourier method; for the simple cubic walk use --lattice sc")
-        v, e = _fourier_unbiased(rw, c, *((96, 24) if rw.dim == 3 else (40, 14)))
+        from .pathint import _one_blas_thread
+
+        with _one_blas_thread():
+            v, e = _fourier_unbiased(rw, c, *((64, 20) if rw.dim == 3 else (24, 12)))
         return {"value": v, "error": e, "method": "Fourier integral, singular point split off (spherical + trapezoid)"}
-    v, e = _fourier_biased(rw, c)
+    from .pathint import _one_blas_thread
+
+    with _one_blas_thread():
+        v, e = _fourier_biased(rw, c)
     return {"value": v, "error": e, "method": "Fourier integral on the shifted contour theta + i eta (tilted walk)"}
 
 
@@ -391,6 +398,7 @@ def fourier_green(walk: Walk, x=None) -> dict:
 def recurrence_reason(walk: Walk) -> str | None:
     """Why the walk is recurrent (a sentence), or None when it is transient.
 
+    >>> from kexue.randomwalk.lattice import sc
     >>> recurrence_reason(sc(2))
     'unbiased walk whose steps span 2 dimensions: recurrent (Polya 1921), u(0) is infinite'
     """
@@ -521,4 +529,4 @@ def green(lattice: str | Walk = "sc", dim: int | None = None, x=(0,), digits: in
 
 
 __all__ = ["polya", "green", "sc_green", "fourier_green", "truncated_digits", "sc3_agm", "sc3_gamma",
-           "bcc_agm", "bcc_gamma", "fcc_agm", "fcc_gamma", "recurrence_reason", "bcc", "fcc"]
+           "bcc_agm", "bcc_gamma", "fcc_agm", "fcc_gamma", "recurrence_reason"]

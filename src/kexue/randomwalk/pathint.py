@@ -119,6 +119,18 @@ def _tridiag_logdet(diag: np.ndarray, off: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------------------- grids and transfer matrices
+def _one_blas_thread():
+    """Small dense eigenproblems run fastest on one BLAS thread; with several threads on a busy
+    machine OpenBLAS can be 100x slower (measured). Uses threadpoolctl when installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _transfer(V, xs: np.ndarray, dt: float) -> np.ndarray:
     """Symmetric short-time kernel on the grid, with the trapezoid weight h:
     M_ij = h (2 pi dt)^{-1/2} exp(-(x_i - x_j)^2/(2 dt)) exp(-dt (V_i + V_j)/2)."""
@@ -161,7 +173,8 @@ def sliced_partition(V, beta: float, P: int, xs: np.ndarray) -> float:
     True
     """
     V = as_potential(V)
-    lam = np.linalg.eigvalsh(_transfer(V, np.asarray(xs, dtype=float), beta / P))
+    with _one_blas_thread():
+        lam = np.linalg.eigvalsh(_transfer(V, np.asarray(xs, dtype=float), beta / P))
     return float(np.sum(lam**P))
 
 
@@ -238,7 +251,8 @@ def dvr_energy(V, xs: np.ndarray, k: int = 0) -> float:
     with np.errstate(divide="ignore"):
         T = np.where(D == 0, np.pi**2 / 3, 2.0 * (-1.0) ** D / np.where(D == 0, 1, D) ** 2) / (2 * h * h)
     H = T + np.diag(V(xs))
-    return float(eigh(H, eigvals_only=True, subset_by_index=[k, k])[0])
+    with _one_blas_thread():
+        return float(eigh(H, eigvals_only=True, subset_by_index=[k, k])[0])
 
 
 def ground_state(V, dt0: float = 0.1, levels: int = 4, check: bool = True) -> GroundState:
@@ -268,7 +282,8 @@ def ground_state(V, dt0: float = 0.1, levels: int = 4, check: bool = True) -> Gr
     xs = np.linspace(lo, hi, N)
     est, psi = [], None
     for dt in dts:
-        w, vec = eigh(_transfer(V, xs, dt), subset_by_index=[N - 1, N - 1])
+        with _one_blas_thread():
+            w, vec = eigh(_transfer(V, xs, dt), subset_by_index=[N - 1, N - 1])
         est.append(-math.log(float(w[0])) / dt)
         psi = vec[:, 0]
     # Richardson on even powers of dt
