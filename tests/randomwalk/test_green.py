@@ -183,3 +183,14 @@ def test_float_sanity():
     r = polya("sc", d, digits=25)
     gap = mpmath.mpf(r["expected_visits"]) - u
     assert 0 < gap < mpmath.mpf(10) ** -18
+
+
+def test_fourier_neighbour_identity_and_truncated_output():
+    # u(s) = u(0) - 1 for every step s of a symmetric walk (first-step decomposition), here fcc by Fourier
+    r = green("fcc", 3, (1, 0, 1))
+    u0 = float(polya("fcc", digits=20)["expected_visits"])
+    assert abs(float(r["value"]) - (u0 - 1)) < 10.0 ** -r["digits"]
+    # printed digits are truncated, never rounded up
+    assert str(u0 - 1)[: r["digits"] + 2] == r["value"][: r["digits"] + 2]
+    # sites outside the lattice the steps generate are never visited
+    assert green("fcc", 3, (1, 0, 0))["value"] == "0"

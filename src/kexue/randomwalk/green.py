@@ -470,9 +470,10 @@ def polya(lattice: str | Walk = "sc", dim: int | None = None, digits: int = 30) 
         r = fourier_green(walk)
         u_f, err = r["value"], r["error"]
         p_f = 1 - 1 / u_f
-        good = max(1, min(15, int(-math.log10(max(err, 1e-16) / abs(u_f))) - 1))
-        return out | {"digits": good, "return_probability": f"{p_f:.{good}g}",
-                      "expected_visits": f"{u_f:.{good}g}", "recurrent": False,
+        # p = 1 - 1/u has absolute error err/u^2 <= err (u >= 1)
+        good = _decimals(err, u_f)
+        return out | {"digits": good, "return_probability": _float_digits(p_f, good),
+                      "expected_visits": _float_digits(u_f, good), "recurrent": False,
                       "error_estimate": f"{err:.2g}", "method": r["method"]}
     for _ in range(4):
         p = 1 - 1 / u
@@ -485,6 +486,24 @@ def polya(lattice: str | Walk = "sc", dim: int | None = None, digits: int = 30) 
         raise UsageError("could not decide every digit (the value sits on a digit boundary); try other --digits")
     return out | {"digits": digits, "return_probability": ps, "expected_visits": us, "recurrent": False,
                   "method": method}
+
+
+def _decimals(err: float, value: float) -> int:
+    """Decimals worth printing for a double-precision value with error estimate ``err`` (one guard digit)."""
+    floor = 4e-16 * max(1.0, abs(value))  # rounding level of the double result
+    e = max(float(err), floor)
+    return max(1, min(15, int(math.floor(-math.log10(e))) - 1))
+
+
+def _float_digits(v: float, decimals: int) -> str:
+    """Truncated decimal expansion of a float (not rounded), like the high-precision outputs.
+
+    >>> _float_digits(0.3405373295517, 8)
+    '0.34053732'
+    """
+    if math.isinf(v):
+        return "inf"
+    return _frac_digits(Fraction(float(v)), decimals) if v >= 0 else "-" + _frac_digits(Fraction(-float(v)), decimals)
 
 
 def _frac_digits(q: Fraction, digits: int) -> str:
@@ -523,8 +542,8 @@ def green(lattice: str | Walk = "sc", dim: int | None = None, x=(0,), digits: in
         r = polya(name, 3, digits)
         return out | {"digits": digits, "value": r["expected_visits"], "method": r["method"]}
     r = fourier_green(walk, x)
-    good = max(1, min(15, int(-math.log10(max(r["error"], 1e-16) / max(abs(r["value"]), 1e-300))) - 1))
-    return out | {"digits": good, "value": f"{r['value']:.{good}g}", "error_estimate": f"{r['error']:.2g}",
+    good = _decimals(r["error"], r["value"])
+    return out | {"digits": good, "value": _float_digits(r["value"], good), "error_estimate": f"{r['error']:.2g}",
                   "method": r["method"]}
 
 

@@ -87,13 +87,16 @@ def n_step_law(walk: Walk, n: int) -> Law:
     p = walk.probs_array
     d = walk.dim
     lo, hi = S.min(axis=0), S.max(axis=0)
-    span = n * (hi - lo) + 1
+    # per axis, all positions are n*lo_j + g_j * integer (g_j = gcd of s_j - lo_j): compute on the coarser grid
+    g = np.array([math.gcd(*[int(v) for v in (S[:, j] - lo[j])]) or 1 for j in range(d)], dtype=np.int64)
+    span_full = n * (hi - lo) + 1
+    span = n * (hi - lo) // g + 1
     L = [_fast_len(int(s)) for s in span]
     total = math.prod(L[:-1]) * (L[-1] // 2 + 1)
     if total > MAX_GRID:
         raise UsageError(f"the law of {n} steps in {d}-D needs a grid of {total:.3g} points (max {MAX_GRID:.0e}); "
                          "use fewer steps, or `simulate` for a Monte Carlo estimate")
-    shifted = S - lo  # non-negative steps; S_n = n*lo + (sum of shifted steps)
+    shifted = (S - lo) // g  # non-negative steps; S_n = n*lo + g * (sum of shifted steps)
     # angles theta_k = 2 pi k / L; use the rfft half-spectrum on the last axis
     axes_k = [np.arange(Lj, dtype=np.int64) for Lj in L[:-1]] + [np.arange(L[-1] // 2 + 1, dtype=np.int64)]
     log_phi = None
@@ -122,8 +125,12 @@ def n_step_law(walk: Walk, n: int) -> Law:
     from scipy.fft import irfftn
 
     pmf = irfftn(spec, s=L, axes=list(range(d)))
-    pmf = np.ascontiguousarray(pmf[tuple(slice(0, int(s)) for s in span)])
-    law = Law(pmf, tuple(int(v) for v in n * lo), n)
+    pmf = pmf[tuple(slice(0, int(s)) for s in span)]
+    if np.any(g > 1):
+        full = np.zeros(tuple(int(v) for v in span_full))
+        full[tuple(slice(0, None, int(gj)) for gj in g)] = pmf
+        pmf = full
+    law = Law(np.ascontiguousarray(pmf), tuple(int(v) for v in n * lo), n)
     law.pmf[~reachable_mask(law, walk)] = 0.0  # parity: exact zeros instead of rounding noise
     return law
 
