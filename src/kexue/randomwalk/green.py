@@ -190,7 +190,7 @@ def _bessel_green_once(d: int, x: tuple[int, ...], digits: int, extra: int):
     return d * (body.real + tail)
 
 
-def sc_green(d: int, x=(), digits: int = 30):
+def sc_green(d: int, x=(), digits: int = 30, _check: bool = True):
     """u_d(x) for the simple cubic walk in d >= 3 dimensions as an arb ball whose width covers the
     quadrature error and the difference of two independent runs (different cut points).
 
@@ -201,7 +201,8 @@ def sc_green(d: int, x=(), digits: int = 30):
 
     if d < 3:
         raise UsageError(f"the simple cubic walk in {d}-D is recurrent: u(x) is infinite")
-    _check_digits(digits, MAX_DIGITS_BESSEL)
+    if _check:
+        _check_digits(digits, MAX_DIGITS_BESSEL)
     x = tuple(int(v) for v in x)
     if len(x) > d:
         raise UsageError(f"site {x} has more than d = {d} coordinates")
@@ -447,7 +448,6 @@ def polya(lattice: str | Walk = "sc", dim: int | None = None, digits: int = 30) 
                       "reason": reason, "method": "Polya's theorem"}
     if name in CLOSED_FORMS and walk.name == name and (name != "sc" or d == 3):
         _check_digits(digits, MAX_DIGITS_CLOSED)
-        from flint import ctx
 
         u = CLOSED_FORMS[name][0](digits)
         method = {"sc": "Watson's elliptic closed form via the AGM (python-flint)",
@@ -455,7 +455,6 @@ def polya(lattice: str | Walk = "sc", dim: int | None = None, digits: int = 30) 
                   "fcc": "3 sqrt3 K(sin 15 deg)^2/pi^2 = 9 Gamma(1/3)^6/(2^(14/3) pi^4) (python-flint)"}[name]
     elif name == "sc" and walk.name == "sc":
         _check_digits(digits, MAX_DIGITS_BESSEL)
-        from flint import ctx
 
         u = sc_green(d, (), digits)
         method = "Bessel integral d Int (e^-s I0(s))^d ds, rigorous quadrature + asymptotic tail (python-flint)"
@@ -475,13 +474,17 @@ def polya(lattice: str | Walk = "sc", dim: int | None = None, digits: int = 30) 
         return out | {"digits": good, "return_probability": _float_digits(p_f, good),
                       "expected_visits": _float_digits(u_f, good), "recurrent": False,
                       "error_estimate": f"{err:.2g}", "method": r["method"]}
-    for _ in range(4):
+    for attempt in range(1, 5):
         p = 1 - 1 / u
         ps, us = truncated_digits(p, digits), truncated_digits(u, digits)
         if ps is not None and us is not None:
             break
-        ctx.dps += 20  # value within the ball of a digit boundary: recompute with more digits
-        u = CLOSED_FORMS[name][0](ctx.dps - GUARD) if name in CLOSED_FORMS and d == 3 else sc_green(d, (), digits)
+        # the value lies within the error ball of a digit boundary: recompute with more digits
+        more = digits + 20 * attempt
+        if name in CLOSED_FORMS and d == 3:
+            u = CLOSED_FORMS[name][0](more)
+        else:
+            u = sc_green(d, (), min(more, MAX_DIGITS_BESSEL + 100), _check=False)
     else:
         raise UsageError("could not decide every digit (the value sits on a digit boundary); try other --digits")
     return out | {"digits": digits, "return_probability": ps, "expected_visits": us, "recurrent": False,
