@@ -132,6 +132,7 @@ def n_step_law(walk: Walk, n: int) -> Law:
         pmf = full
     law = Law(np.ascontiguousarray(pmf), tuple(int(v) for v in n * lo), n)
     law.pmf[~reachable_mask(law, walk)] = 0.0  # parity: exact zeros instead of rounding noise
+    np.maximum(law.pmf, 0.0, out=law.pmf)  # probabilities are >= 0: clipping rounding noise only reduces the error
     return law
 
 

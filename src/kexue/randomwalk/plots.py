@@ -34,8 +34,9 @@ def plot_law(law, walk, path) -> Path:
     g = gaussian_limit(law, walk)
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
     if law.pmf.ndim > 1:
-        idx = tuple(np.array(law.pmf.shape[1:]) // 2)
-        pmf = law.pmf[(slice(None),) + tuple(-o for o in law.origin[1:])] if False else law.pmf[(slice(None),) + idx]
+        # slice through the origin of the other coordinates
+        idx = tuple(-o for o in law.origin[1:])
+        pmf = law.pmf[(slice(None),) + idx]
         gg = g[(slice(None),) + idx]
     else:
         pmf, gg = law.pmf, g
