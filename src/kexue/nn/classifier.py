@@ -64,6 +64,7 @@ class TrainConfig:
     flip: bool | None = None    # None: flips for Fashion-MNIST only
     shift: int = 2              # random translation, in pixels (0: none)
     train_subset: int | None = None  # use only the first N training images (tests, quick runs)
+    bf16: bool = False          # bfloat16 autocast for the forward pass (fast on CPUs with AVX-512 BF16 / AMX)
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -299,8 +300,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
 
     def step(batch):
         x, y = batch
-        out = ddp_model(x)
-        loss = F.cross_entropy(out, y, label_smoothing=cfg.label_smoothing)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            out = ddp_model(x)
+        loss = F.cross_entropy(out.float(), y, label_smoothing=cfg.label_smoothing)
         if not torch.isfinite(loss):
             raise TrainingDiverged(f"the loss became {float(loss.detach())} at step {trainer.step_count + 1}; "
                                    f"training stopped, the last good checkpoint (if any) is kept: lower --lr")
