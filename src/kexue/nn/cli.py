@@ -158,6 +158,8 @@ def train(data: DataOpt = "fashion-mnist",
           lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (SGD, Nesterov momentum).")] = 0.1,
           subset: Annotated[int | None, typer.Option("--subset", help="Train on the first N images only.")] = None,
           device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
+          bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 autocast: faster on CPUs with AVX-512 BF16 "
+                                             "or AMX and on recent GPUs, slower elsewhere.")] = False,
           threads: Annotated[int | None, typer.Option("--threads", help="CPU threads per process (default: torch's)."
                                                       )] = None,
           seed: SeedOpt = 0, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
@@ -166,6 +168,9 @@ def train(data: DataOpt = "fashion-mnist",
     Runs unchanged under `torchrun --nproc_per_node 2 -m kexue nn train ...` (DDP: gloo on CPU,
     nccl on GPU). Checkpoints are written atomically after every epoch; `--resume` continues.
     """
+    # idle OpenMP threads sleep instead of spinning: on a busy machine spinning threads slow
+    # training down several times over (only effective if torch is not imported yet)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     from ..train import dist_teardown
@@ -180,7 +185,8 @@ def train(data: DataOpt = "fashion-mnist",
     if subset is not None and subset < batch_size:
         raise UsageError(f"--subset must be at least the batch size ({batch_size}), got {subset}")
     out = out or Path("runs") / f"nn-{data}"
-    cfg = TrainConfig(dataset=data, epochs=epochs, batch_size=batch_size, lr=lr, train_subset=subset, seed=seed)
+    cfg = TrainConfig(dataset=data, epochs=epochs, batch_size=batch_size, lr=lr, train_subset=subset, seed=seed,
+                      bf16=bf16)
     info = _dist_info()
     if info.is_main and not resume and (out / "last.pt").is_file():
         raise UsageError(f"{out} already holds a run: add --resume to continue it, or choose another --out")

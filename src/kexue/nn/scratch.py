@@ -322,7 +322,7 @@ def fit(net: MLP, x: np.ndarray, y: np.ndarray, loss: str = "mse", optimizer: SG
 
     >>> net = MLP([1, 1], seed=0); x = np.linspace(-1, 1, 20)[:, None]
     >>> hist = fit(net, x, 3 * x + 1, optimizer=SGD(0.5), epochs=200)
-    >>> np.round(net.dense[0].W.item(), 3), np.round(net.dense[0].b.item(), 3)
+    >>> round(float(net.dense[0].W[0, 0]), 3), round(float(net.dense[0].b[0]), 3)
     (3.0, 1.0)
     """
     opt = optimizer or Adam(1e-2)
