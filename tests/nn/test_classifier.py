@@ -193,3 +193,18 @@ def test_two_process_ddp_training(tmp_path):
         assert torch.equal(a["state"][k], b["state"][k]), k  # gradients averaged, buffers broadcast
     assert a["acc"] == b["acc"] and a["loss"] == b["loss"] and a["steps"] == 1024 // 128
     assert a["acc"] > 0.3  # 8 steps of learning on 1024 images
+
+
+def test_feature_module_works_with_torchmetrics_fid():
+    fid_mod = pytest.importorskip("torchmetrics.image.fid")
+    torch.manual_seed(0)
+    fx = C.FeatureExtractor(C.build_model(C.TrainConfig()), "fashion-mnist")  # untrained weights suffice here
+    fid = fid_mod.FrechetInceptionDistance(feature=fx, normalize=True)
+    real = torch.rand(300, 1, 28, 28) ** 2
+    fid.update(real, real=True)
+    fid.update(real, real=False)
+    same = float(fid.compute())
+    fid.reset()
+    fid.update(real, real=True)
+    fid.update(torch.rand(300, 1, 28, 28), real=False)
+    assert abs(same) < 1e-2 < float(fid.compute())
