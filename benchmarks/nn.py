@@ -130,6 +130,7 @@ def main() -> int:
         a = ANCHORS[data]
         ok = r.test_accuracy >= a["accuracy"] and r.train_seconds <= a["seconds"]
         out["runs"][data] = {"epochs": epochs, "test_accuracy": r.test_accuracy, "train_seconds": r.train_seconds,
+                             "train_cpu_seconds": r.cpu_seconds,
                              "images_per_second": r.images_per_second, "meets_anchor": ok,
                              "per_epoch": [{k: h.get(k) for k in ("epoch", "loss", "test_accuracy", "seconds")}
                                            for h in r.history]}

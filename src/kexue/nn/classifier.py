@@ -219,6 +219,7 @@ class TrainResult:
     epochs: int
     train_seconds: float
     images_per_second: float
+    cpu_seconds: float          # process CPU time of the training loops (all threads; this rank)
     history: list[dict]
     confusion: np.ndarray
     checkpoint: Path | None = None
@@ -288,7 +289,14 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     images_u8 = tr.images.to(dev)   # the whole training set as one uint8 tensor (47 MB)
     labels = tr.labels.to(dev)
 
+    cpu = {"start": 0.0, "epoch": 0.0}
+
     def batches(epoch: int):
+        cpu["start"] = time.process_time()
+        yield from _batches(epoch)
+        cpu["epoch"] = time.process_time() - cpu["start"]
+
+    def _batches(epoch: int):
         own = torch.as_tensor(shard_indices(len(tr), info, cfg.seed, epoch))
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch * 101 + info.rank)
         for i in range(steps_per_epoch):
@@ -334,7 +342,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
 
     def on_epoch_end(epoch: int, record: dict) -> dict:
         out = {"lr": opt.param_groups[0]["lr"], "images_per_second": steps_per_epoch * cfg.batch_size /
-               max(record["seconds"], 1e-9)}
+               max(record["seconds"], 1e-9), "cpu_seconds": cpu["epoch"]}
         if test_every_epoch or epoch == cfg.epochs - 1:
             out["test_accuracy"] = evaluate_test()[0]
         return out
@@ -348,8 +356,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     model.eval()
     train_seconds = float(sum(h["seconds"] for h in history))
     images = sum(h["steps"] for h in history) * cfg.batch_size
-    return TrainResult(model, cfg, acc, len(history), train_seconds, images / max(train_seconds, 1e-9), history,
-                       cm, trainer.checkpoint_path)
+    cpu_seconds = float(sum(h.get("cpu_seconds", 0.0) for h in history))
+    return TrainResult(model, cfg, acc, len(history), train_seconds, images / max(train_seconds, 1e-9), cpu_seconds,
+                       history, cm, trainer.checkpoint_path)
 
 
 def load_trained(path: str | Path, device: str | torch.device = "cpu") -> tuple[SmallCNN, TrainConfig, dict]:

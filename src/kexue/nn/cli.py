@@ -200,6 +200,7 @@ def train(data: DataOpt = "fashion-mnist",
         return
     summary = {"dataset": data, "test_accuracy": r.test_accuracy, "epochs": r.epochs,
                "train_seconds": round(r.train_seconds, 2), "images_per_second": round(r.images_per_second, 1),
+               "train_cpu_seconds": round(r.cpu_seconds, 2),
                "world_size": info.world_size, "checkpoint": str(r.checkpoint),
                "confusion_png": str(out / "confusion.png"),
                "history": r.history}
