@@ -134,7 +134,8 @@ def main() -> int:
                              "images_per_second": r.images_per_second, "meets_anchor": ok,
                              "per_epoch": [{k: h.get(k) for k in ("epoch", "loss", "test_accuracy", "seconds")}
                                            for h in r.history]}
-        rows.append((f"{data} accuracy", f"{r.test_accuracy:.2%}", f">= {a['accuracy']:.1%}", ok))
+        rows.append((f"{data} accuracy", f"{r.test_accuracy:.2%}", f">= {a['accuracy']:.1%}",
+                     r.test_accuracy >= a["accuracy"]))
         rows.append((f"{data} train time", f"{r.train_seconds:.0f} s ({epochs} epochs)", f"<= {a['seconds']:.0f} s",
                      r.train_seconds <= a["seconds"]))
         print(f"{data}: {r.test_accuracy:.2%} in {r.train_seconds:.0f} s", file=sys.stderr, flush=True)
