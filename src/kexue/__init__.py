@@ -5,7 +5,11 @@ Topics live in sub-packages (``kexue.unshred``, ``kexue.randomwalk``, ``kexue.re
 ``kexue.report`` builds the ``kexue reproduce`` report.
 """
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# Idle OpenMP threads that spin (torch's default) slow training 10x on a busy machine; let them sleep.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     __version__ = version("kexue")

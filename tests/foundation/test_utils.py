@@ -18,6 +18,17 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary left behind
 
 
+def test_atomic_files_get_the_umask_mode(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        p = atomic_write(tmp_path / "m.txt", "x")
+    finally:
+        os.umask(umask)
+    assert p.stat().st_mode & 0o777 == 0o644
+
+
 def test_atomic_json_round_trip(tmp_path):
     p = atomic_write_json(tmp_path / "sub" / "r.json", {"a": np.arange(3), "b": 1.5})
     assert json.loads(p.read_text()) == {"a": [0, 1, 2], "b": 1.5}
