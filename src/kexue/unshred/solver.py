@@ -1,0 +1,687 @@
+"""The unshredding solver: pieces in, a grid of piece ids out, with no human help.
+
+Pipeline (every stage vectorised with numpy; timings are kept per stage):
+
+1. **Faces** (two-sided sets only): each piece has two faces, one on each page. Confident seam
+   matches (mutual best neighbours with a clear margin over the runner-up) say "these two faces
+   lie on the same page", and the two faces of a piece lie on different pages; a
+   maximum-confidence spanning forest with parity (union-find) gives every face its page. The
+   back face, mirrored left-right, then sits exactly where its front face sits, so each piece
+   becomes one two-channel piece and all seam costs are summed over both pages.
+2. **Seam costs**: prediction-based dissimilarity of every left-right and top-bottom pair.
+3. **Rows**: R rows are grown column by column from the R pieces that show the widest blank
+   left margin; at each column one linear assignment (Hungarian method) gives every row its
+   next piece, scored by the seam and by text-line agreement (a piece of the right row has ink
+   only on pixel rows where the row's other pieces have ink). The same is done from the right
+   margin; the better grid is kept and repaired by exchanging row tails, then each row is
+   re-ordered as a shortest Hamiltonian path.
+4. **Row order**: the rows, now whole strips of the page, are ordered as a shortest
+   Hamiltonian path on their top-bottom seams plus text-line pitch continuity, with the page's
+   blank top and bottom margins as start and end.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ..errors import UsageError
+from .features import blank_widths, ink_rows, line_pitch, seam_costs
+from .paths import path_cost, shortest_path
+from .pieces import Pieces, infer_layout
+
+LAM_BAND = 0.6    # weight of text-line disagreement (per pixel row) against normalised seam cost
+MU_MARGIN = 0.15  # reward per blank margin pixel for the first/last piece of a row
+NU_PITCH = 0.05   # weight of line-pitch discontinuity between stacked rows
+BIG = 1e6
+STAGE1 = 0.2
+
+
+@dataclass
+class Constraint:
+    """``kind`` is ``"lock"`` or ``"forbid"``; ``a`` and ``b`` are piece stems; ``down`` is True for
+    "b is below a" (``A/B``) and False for "b is right of a" (``A:B``).
+
+    >>> Constraint.parse("lock", "007:012")
+    Constraint(kind='lock', a='007', b='012', down=False)
+    """
+
+    kind: str
+    a: str
+    b: str
+    down: bool
+
+    @classmethod
+    def parse(cls, kind: str, text: str) -> Constraint:
+        """Read ``A:B`` (B right of A) or ``A/B`` (B below A)."""
+        for sep, down in ((":", False), ("/", True)):
+            if sep in text:
+                a, b = text.split(sep, 1)
+                if a and b:
+                    return cls(kind, a.strip(), b.strip(), down)
+        raise UsageError(f"--{kind} {text!r}: write A:B (B right of A) or A/B (B below A)")
+
+
+@dataclass
+class Solution:
+    """A solved page: ``index[r, c]`` is the piece at row r, column c; ``front[k]`` the face of piece k
+    shown on the front page (always 0 for one-sided sets). ``grid``/``grid_back`` hold stems.
+    ``lr_conf`` (R, C-1) and ``tb_conf`` (R-1, C) are per-seam confidences in [0, 1]."""
+
+    pieces: Pieces
+    index: np.ndarray
+    front: np.ndarray
+    lr_conf: np.ndarray
+    tb_conf: np.ndarray
+    times: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return int(self.index.shape[0])
+
+    @property
+    def cols(self) -> int:
+        return int(self.index.shape[1])
+
+    @property
+    def grid(self) -> list[list[str]]:
+        """The front page: rows top to bottom of stems left to right (with face suffix if two-sided)."""
+        p = self.pieces
+        return [[p.face_stem(int(k), int(self.front[k])) for k in row] for row in self.index]
+
+    @property
+    def grid_back(self) -> list[list[str]] | None:
+        """The back page read as a normal page (columns mirrored), or None for one-sided sets."""
+        p = self.pieces
+        if not p.two_sided:
+            return None
+        return [[p.face_stem(int(k), 1 - int(self.front[k])) for k in row[::-1]] for row in self.index]
+
+    def weakest_seams(self, k: int = 10) -> list[dict]:
+        """The ``k`` least certain seams: kind (``lr``/``tb``), cell, the two stems, confidence."""
+        g, out = self.grid, []
+        for (r, c), v in np.ndenumerate(self.lr_conf):
+            out.append({"kind": "lr", "row": r, "col": c, "a": g[r][c], "b": g[r][c + 1], "confidence": float(v)})
+        for (r, c), v in np.ndenumerate(self.tb_conf):
+            out.append({"kind": "tb", "row": r, "col": c, "a": g[r][c], "b": g[r + 1][c], "confidence": float(v)})
+        return sorted(out, key=lambda d: d["confidence"])[:k]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _scale(d: np.ndarray) -> float:
+    """A robust unit for seam costs: the mean of each piece's best (positive) cost."""
+    m = np.min(d, axis=1)
+    m = m[np.isfinite(m) & (m > 0)]
+    return float(np.mean(m)) if m.size else 1.0
+
+
+def _confidence(d: np.ndarray, i: int, j: int) -> float:
+    """1 - d(i,j) / best alternative for either side; 0 when the seam carries no information."""
+    di = d[i].copy()
+    di[j] = np.inf
+    dj = d[:, j].copy()
+    dj[i] = np.inf
+    alt = min(float(np.min(di)), float(np.min(dj)))
+    if not np.isfinite(alt) or alt <= 0:
+        return 0.0
+    return float(np.clip(1.0 - d[i, j] / alt, 0.0, 1.0))
+
+
+class _UF:
+    """Union-find with parity (same page = 0, other page = 1)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.par = [0] * n
+
+    def find(self, x: int) -> tuple[int, int]:
+        p = 0
+        root = x
+        while self.parent[root] != root:
+            p ^= self.par[root]
+            root = self.parent[root]
+        # path compression
+        q, acc = x, p
+        while self.parent[q] != q:
+            nxt, pq = self.parent[q], self.par[q]
+            self.parent[q], self.par[q] = root, acc
+            acc ^= pq
+            q = nxt
+        return root, p
+
+    def union(self, a: int, b: int, parity: int) -> bool:
+        ra, pa = self.find(a)
+        rb, pb = self.find(b)
+        if ra == rb:
+            return False
+        self.parent[rb] = ra
+        self.par[rb] = pa ^ pb ^ parity
+        return True
+
+
+def assign_faces(pieces: Pieces) -> np.ndarray:
+    """For a two-sided set, the face (0 = ``a``, 1 = ``b``) of each piece that lies on the front
+    page. The front page is the one holding most ``a`` faces.
+
+    >>> from kexue.unshred.synth import text_page, shred
+    >>> s = shred(text_page(seed=1), 4, 5, back=text_page(seed=2), seed=3)
+    >>> f = assign_faces(s.pieces)
+    >>> bool((f == s.true_front).all() or (f == 1 - s.true_front).all())
+    True
+    """
+    n = pieces.n
+    faces = pieces.ink.reshape(2 * n, 1, *pieces.shape)  # face 2k = a, 2k+1 = b
+    edges, weak = [], []
+    for d in (seam_costs(faces), seam_costs(faces.swapaxes(2, 3))):
+        s0 = _scale(d)
+        for k in range(n):  # a piece's own faces are never neighbours
+            d[2 * k, 2 * k + 1] = d[2 * k + 1, 2 * k] = np.inf
+        best_r = np.argmin(d, axis=1)
+        best_c = np.argmin(d, axis=0)
+        srt_r = np.sort(d, axis=1)
+        srt_c = np.sort(d, axis=0)
+        for u in range(2 * n):
+            v = int(best_r[u])
+            d1 = d[u, v]
+            if not np.isfinite(d1):
+                continue
+            if best_c[v] == u:
+                alt = min(srt_r[u, 1], srt_c[1, v])
+                edges.append(((alt - d1) / (alt + s0), u, v))
+            else:
+                weak.append(((srt_r[u, 1] - d1) / (srt_r[u, 1] + s0), u, v))
+    # 1. confident mutual matches: a spanning forest with parity (same page)
+    uf = _UF(2 * n)
+    for k in range(n):
+        uf.union(2 * k, 2 * k + 1, 1)
+    for c, u, v in sorted(edges, reverse=True):
+        if c > STAGE1:
+            uf.union(u, v, 0)
+    # 2. join the remaining components by a vote of all other best matches between them,
+    # the most decisive pair of components first
+    votes = [(max(c, 0.0) + 0.01, u, v) for c, u, v in edges + weak]
+    while True:
+        tally: dict[tuple[int, int], list[float]] = {}
+        for w, u, v in votes:
+            (ru, pu), (rv, pv) = uf.find(u), uf.find(v)
+            if ru == rv:
+                continue
+            key = (min(ru, rv), max(ru, rv))
+            tally.setdefault(key, [0.0, 0.0, u, v])[pu ^ pv] += w
+        if not tally:
+            break
+        key, (w0, w1, u, v) = max(tally.items(), key=lambda kv: abs(kv[1][0] - kv[1][1]))
+        (ru, pu), (rv, pv) = uf.find(u), uf.find(v)
+        x = 0 if w0 >= w1 else 1  # roots' relative page
+        uf.union(u, v, int(x ^ pu ^ pv))
+    y = np.array([1 - 2 * uf.find(2 * k)[1] for k in range(n)], dtype=float)
+    A = np.zeros((n, n))
+    for w, u, v in edges:
+        if w <= 0:
+            continue
+        k, l_ = u // 2, v // 2
+        sign = (1 if u % 2 == 0 else -1) * (1 if v % 2 == 0 else -1)
+        A[k, l_] += sign * w
+        A[l_, k] += sign * w
+    for _ in range(4 * n):
+        gain = -2 * y * (A @ y)
+        k = int(np.argmax(gain))
+        if gain[k] <= 1e-12:
+            break
+        y[k] = -y[k]
+    if (y > 0).sum() < (y < 0).sum():
+        y = -y
+    front = (y < 0).astype(int)  # face a on page 0 (the front) -> 0
+    return front
+
+
+def _constraint_matrices(pieces: Pieces, front: np.ndarray, constraints) -> tuple[list, list, list, list]:
+    """Translate constraints on stems into (i, j) pairs on the front page."""
+    lookup: dict[str, tuple[int, int | None]] = {}
+    for k, pid in enumerate(pieces.ids):
+        lookup[pid] = (k, None)
+        for f, suf in enumerate(pieces.faces):
+            if suf:
+                lookup[pid + suf] = (k, f)
+                lookup[pid + suf.swapcase()] = (k, f)
+    out = {("lock", False): [], ("lock", True): [], ("forbid", False): [], ("forbid", True): []}
+    for c in constraints:
+        for s in (c.a, c.b):
+            if s not in lookup:
+                raise UsageError(f"--{c.kind} names piece {s!r}, which is not among the pieces")
+        (i, fi), (j, fj) = lookup[c.a], lookup[c.b]
+        if i == j:
+            raise UsageError(f"--{c.kind} {c.a} and {c.b} are the same piece")
+        on_back = [f is not None and f != front[k] for k, f in ((i, fi), (j, fj))]
+        if on_back[0] != on_back[1] and fi is not None and fj is not None:
+            raise UsageError(f"--{c.kind} {c.a}, {c.b}: these faces lie on different pages")
+        back = on_back[0] or on_back[1]
+        if back and not c.down:
+            i, j = j, i  # right of, on the back page = left of, on the front
+        out[(c.kind, c.down)].append((i, j))
+    lr_lock, tb_lock = out[("lock", False)], out[("lock", True)]
+    lr_forbid, tb_forbid = out[("forbid", False)], out[("forbid", True)]
+    for locks, forbids, name in ((lr_lock, lr_forbid, "right of"), (tb_lock, tb_forbid, "below")):
+        for pair in set(locks) & set(forbids):
+            raise UsageError(f"contradictory constraints: piece {pieces.ids[pair[1]]} is both locked and "
+                             f"forbidden {name} {pieces.ids[pair[0]]}")
+        for sel in (0, 1):
+            seen: dict[int, int] = {}
+            for pair in locks:
+                key, other = pair[sel], pair[1 - sel]
+                if key in seen and seen[key] != other:
+                    raise UsageError(f"contradictory --lock: piece {pieces.ids[key]} cannot have two "
+                                     f"different neighbours on the same side")
+                seen[key] = other
+    return lr_lock, tb_lock, lr_forbid, tb_forbid
+
+
+# ----------------------------------------------------------------------------- rows
+def _band_matrix(cnt: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """(R, m): number of ink rows of each candidate where the row has no (or little) ink."""
+    h = 1.0 / (1.0 + cnt.reshape(cnt.shape[0], -1)) ** 2
+    return m.reshape(m.shape[0], -1).astype(np.float64) @ h.T
+
+
+def _grow(D, M, R, C, start_score) -> np.ndarray:
+    """Grow R rows of C pieces column by column from the R best-scored start pieces."""
+    n = D.shape[0]
+    starts = np.argsort(-start_score, kind="stable")[:R]
+    grid = np.zeros((R, C), dtype=int)
+    grid[:, 0] = starts
+    used = np.zeros(n, bool)
+    used[starts] = True
+    cnt = M[starts].astype(np.float64)
+    for c in range(1, C):
+        cand = np.flatnonzero(~used)
+        cost = D[np.ix_(grid[:, c - 1], cand)] + LAM_BAND * _band_matrix(cnt, M[cand]).T
+        cost = np.where(np.isfinite(cost), cost, BIG)
+        r_idx, c_idx = linear_sum_assignment(cost)
+        grid[r_idx, c] = cand[c_idx]
+        used[cand[c_idx]] = True
+        cnt[r_idx] += M[cand[c_idx]]
+    return grid
+
+
+def _row_band(cnt: np.ndarray) -> float:
+    """Text-line disagreement of one row from its ink-row counts: ink rows shared by no other piece
+    weigh 1, shared by one other piece 1/4, and so on."""
+    c = cnt[cnt > 0]
+    return float((c / c ** 2).sum())
+
+
+def _grid_energy(grid, D, M, start_r, end_r) -> float:
+    e = 0.0
+    for row in grid:
+        e += float(D[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
+        e += LAM_BAND * _row_band(M[row].sum(0))
+    return e
+
+
+def _repair_tails(grid, D, M) -> np.ndarray:
+    """Exchange the tails of two rows (from some column on) while it lowers seam + band cost."""
+    grid = grid.copy()
+    R, C = grid.shape
+    for _ in range(4 * R * R):
+        best = (0.0, None)
+        band = [_row_band(M[row].sum(0)) for row in grid]
+        for r in range(R):
+            for s in range(r + 1, R):
+                for k in range(1, C):
+                    a, b = grid[r], grid[s]
+                    old = D[a[k - 1], a[k]] + D[b[k - 1], b[k]]
+                    new = D[a[k - 1], b[k]] + D[b[k - 1], a[k]]
+                    if not np.isfinite(new):
+                        continue
+                    nr = np.concatenate([a[:k], b[k:]])
+                    ns = np.concatenate([b[:k], a[k:]])
+                    delta = new - old + LAM_BAND * (_row_band(M[nr].sum(0)) + _row_band(M[ns].sum(0))
+                                                     - band[r] - band[s])
+                    if delta < best[0] - 1e-9:
+                        best = (delta, (r, s, k))
+        if best[1] is None:
+            break
+        r, s, k = best[1]
+        tail = grid[r, k:].copy()
+        grid[r, k:] = grid[s, k:]
+        grid[s, k:] = tail
+    return grid
+
+
+def _repair_members(grid, D, M, start_r, end_r) -> np.ndarray:
+    """Swap two pieces of different rows (each re-inserted at its best place) while it helps."""
+    grid = [list(r) for r in grid]
+    R = len(grid)
+
+    def row_cost(row):
+        return path_cost(row, D, -start_r, -end_r) + LAM_BAND * _row_band(M[row].sum(0))
+
+    costs = [row_cost(r) for r in grid]
+    improved = True
+    rounds = 0
+    while improved and rounds < 3:
+        improved, rounds = False, rounds + 1
+        for r in range(R):
+            for s in range(r + 1, R):
+                for i in range(len(grid[r])):
+                    for j in range(len(grid[s])):
+                        a, b = grid[r][i], grid[s][j]
+                        nr = grid[r][:i] + [b] + grid[r][i + 1:]
+                        ns = grid[s][:j] + [a] + grid[s][j + 1:]
+                        cr, cs = row_cost(nr), row_cost(ns)
+                        if cr + cs < costs[r] + costs[s] - 1e-9:
+                            grid[r], grid[s], costs[r], costs[s] = nr, ns, cr, cs
+                            improved = True
+    return np.array(grid)
+
+
+def _order_within(grid, D, start_r, end_r) -> np.ndarray:
+    out = grid.copy()
+    for r, row in enumerate(grid):
+        sub = D[np.ix_(row, row)]
+        order = shortest_path(sub, -start_r[row], -end_r[row])
+        out[r] = row[order]
+    return out
+
+
+def _mutual(d: np.ndarray, tau: float) -> list[tuple[float, int, int]]:
+    """Mutual best matches (i, j) with confidence (alt - d) / (alt + 1) above ``tau`` (d in units
+    of the typical best cost), most confident first."""
+    dd = np.where(np.isfinite(d), d, 1e12)
+    br, bc = np.argmin(dd, axis=1), np.argmin(dd, axis=0)
+    sr, sc = np.partition(dd, 1, axis=1)[:, 1], np.partition(dd, 1, axis=0)[1]
+    out = []
+    for i in range(len(dd)):
+        j = int(br[i])
+        if bc[j] != i:
+            continue
+        alt = min(sr[i], sc[j])
+        conf = (alt - dd[i, j]) / (alt + 1.0)
+        if conf > tau:
+            out.append((float(conf), i, j))
+    return sorted(out, reverse=True)
+
+
+def cluster_rows(D, T, M, R, C, tau: float = 0.2) -> np.ndarray:
+    """Group the pieces into R rows of C: confident left-right matches join first (never more than
+    C pieces, never two pieces confidently one above the other), then groups merge by the
+    agreement of their text lines (share of pieces with ink on each pixel row). Returns the row
+    label of each piece."""
+    n = len(D)
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    size = np.ones(n, int)
+    cnt = M.reshape(n, -1).astype(np.float64).copy()
+    below = _mutual(T, tau)
+
+    def apart(a, b):
+        return any({find(i), find(j)} == {a, b} for _, i, j in below)
+
+    for _, i, j in _mutual(D, tau):
+        a, b = find(i), find(j)
+        if a != b and size[a] + size[b] <= C and not apart(a, b):
+            parent[b] = a
+            size[a] += size[b]
+            cnt[a] += cnt[b]
+    while True:
+        roots = [r for r in range(n) if find(r) == r]
+        if len(roots) <= R:
+            break
+        P = cnt[roots] / size[roots][:, None]
+        sz = size[roots]
+        d = np.abs(P[:, None] - P[None]).sum(-1)
+        d = np.where(sz[:, None] + sz[None] <= C, d, np.inf)
+        np.fill_diagonal(d, np.inf)
+        merged = False
+        while np.isfinite(d).any():
+            a, b = np.unravel_index(int(np.argmin(d)), d.shape)
+            ra, rb = roots[a], roots[b]
+            if apart(ra, rb):
+                d[a, b] = d[b, a] = np.inf
+                continue
+            parent[rb] = ra
+            size[ra] += size[rb]
+            cnt[ra] += cnt[rb]
+            merged = True
+            break
+        if not merged:
+            break
+    labels = np.array([find(i) for i in range(n)])
+    # too many groups (sizes could not pack): dissolve the smallest ones into free places
+    while len(np.unique(labels)) > R:
+        roots, sizes = np.unique(labels, return_counts=True)
+        small = roots[np.argmin(sizes)]
+        keep = [r for r in roots if r != small]
+        members = np.flatnonzero(labels == small)
+        slots, slot_root = [], []
+        for r in keep:
+            free = C - int((labels == r).sum())
+            slots += [r] * free
+        if len(slots) < len(members):  # cannot happen when n == R * C
+            break
+        P = np.stack([M[labels == r].reshape((labels == r).sum(), -1).mean(0) for r in slots])
+        cost = np.abs(M[members].reshape(len(members), -1)[:, None] - P[None]).sum(-1)
+        ri, ci = linear_sum_assignment(cost)
+        for i, j in zip(ri, ci, strict=True):
+            labels[members[i]] = slots[j]
+        del slot_root
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
+
+
+def _solve_rows(D, T, M, widths, R, C):
+    """Rows as R x C piece indices (rows not yet ordered)."""
+    lw = widths["left"].sum(1).astype(float)
+    rw = widths["right"].sum(1).astype(float)
+    start_r = MU_MARGIN * lw
+    end_r = MU_MARGIN * rw
+    if C == 1:
+        return np.arange(D.shape[0])[:, None], start_r, end_r
+    if R == 1:
+        grid = np.arange(D.shape[0])[None]
+    else:
+        labels = cluster_rows(D, T, M, R, C)
+        grid = np.stack([np.flatnonzero(labels == r) for r in range(R)])
+    grid = _order_within(grid, D, start_r, end_r)
+    if R > 1:
+        grid = _repair_members(grid, D, M, start_r, end_r)
+        grid = _order_within(grid, D, start_r, end_r)
+    return grid, start_r, end_r
+
+
+# ----------------------------------------------------------------------------- row order
+def _order_rows(grid, T, M, widths) -> np.ndarray:
+    R, C = grid.shape
+    if R == 1:
+        return grid
+    rc = np.stack([M[row].sum(0) for row in grid]).astype(float)  # (R, faces, H)
+    prof = (rc > 0).astype(float)
+    H = prof.shape[-1]
+    cost = np.zeros((R, R))
+    for r in range(R):
+        cost[r] = T[grid[r][None, :], grid].sum(1)
+    cost[np.arange(R), np.arange(R)] = np.inf
+    pitch = line_pitch(prof.sum(1).reshape(-1)) if R > 1 else None
+    if pitch and pitch < H:
+        for r in range(R):
+            for s in range(R):
+                if r == s:
+                    continue
+                q = np.concatenate([prof[r], prof[s]], axis=-1)  # (faces, 2H)
+                lo = max(H - pitch, pitch)
+                y = np.arange(lo, min(H + pitch, 2 * H))
+                cost[r, s] += NU_PITCH * C * float(np.abs(q[:, y] - q[:, y - pitch]).sum())
+    top = widths["top"][grid].min(1).sum(1).astype(float)
+    bottom = widths["bottom"][grid].min(1).sum(1).astype(float)
+    order = shortest_path(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom)
+    return grid[order]
+
+
+# ----------------------------------------------------------------------------- solve
+def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, constraints=()) -> Solution:
+    """Reassemble ``pieces`` into a page. ``rows``/``cols`` default to the layout worked out from
+    the piece count and shape; ``constraints`` is a list of :class:`Constraint` (lock/forbid).
+
+    >>> from kexue.unshred.synth import text_page, shred
+    >>> s = shred(text_page(seed=0), 3, 4, seed=1)
+    >>> solve(s.pieces, 3, 4).grid == s.true_grid
+    True
+    """
+    t0 = time.perf_counter()
+    times: dict[str, float] = {}
+    R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
+    n = pieces.n
+    if pieces.two_sided:
+        front = assign_faces(pieces)
+        f = pieces.ink[np.arange(n), front]
+        b = pieces.ink[np.arange(n), 1 - front][:, :, ::-1]
+        X = np.stack([f, b], axis=1)
+    else:
+        front = np.zeros(n, dtype=int)
+        X = pieces.ink
+    times["faces"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    lr_lock, tb_lock, lr_forbid, tb_forbid = _constraint_matrices(pieces, front, constraints)
+    transposed = C == 1 and R > 1
+    if transposed:  # one column of pieces: solve it as one row of the transposed page
+        X = X.swapaxes(2, 3)
+        R, C = C, R
+        lr_lock, tb_lock, lr_forbid, tb_forbid = tb_lock, lr_lock, tb_forbid, lr_forbid
+    D0 = seam_costs(X)
+    T0 = seam_costs(X.swapaxes(2, 3))
+    D = D0 / _scale(D0)
+    T = T0 / _scale(T0)
+    for (i, j) in lr_lock:
+        D[i, :] += BIG
+        D[:, j] += BIG
+        D[i, j] = -BIG
+    for (i, j) in lr_forbid:
+        D[i, j] = np.inf
+    for (i, j) in tb_lock:
+        T[i, :] += BIG
+        T[:, j] += BIG
+        T[i, j] = -BIG
+    for (i, j) in tb_forbid:
+        T[i, j] = np.inf
+    M = ink_rows(X)
+    widths = blank_widths(X)
+    times["costs"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if n == 1:
+        grid = np.zeros((1, 1), dtype=int)
+    else:
+        grid, start_r, end_r = _solve_rows(D, T, M, widths, R, C)
+    times["rows"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if R > 1:
+        grid = _order_rows(grid, T, ink_rows(X.swapaxes(2, 3)) if False else M, widths)
+    times["row_order"] = time.perf_counter() - t
+    if transposed:
+        grid = grid.T
+        D0, T0 = T0, D0
+    lr = np.array([[_confidence(D0, a, b) for a, b in zip(row[:-1], row[1:], strict=True)] for row in grid])
+    tb = np.array([[_confidence(T0, a, b) for a, b in zip(grid[r], grid[r + 1], strict=True)]
+                   for r in range(grid.shape[0] - 1)])
+    lr = lr.reshape(grid.shape[0], max(grid.shape[1] - 1, 0))
+    tb = tb.reshape(max(grid.shape[0] - 1, 0), grid.shape[1])
+    times["total"] = time.perf_counter() - t0
+    sol = Solution(pieces, grid, front, lr, tb, times)
+    _check_constraints(sol, lr_lock if not transposed else tb_lock, tb_lock if not transposed else lr_lock,
+                       lr_forbid if not transposed else tb_forbid, tb_forbid if not transposed else lr_forbid)
+    return sol
+
+
+def _check_constraints(sol: Solution, lr_lock, tb_lock, lr_forbid, tb_forbid) -> None:
+    g = sol.index
+    pos = {int(k): (r, c) for (r, c), k in np.ndenumerate(g)}
+    ids = sol.pieces.ids
+    for (i, j), down, want in ([(p, False, True) for p in lr_lock] + [(p, True, True) for p in tb_lock]
+                               + [(p, False, False) for p in lr_forbid] + [(p, True, False) for p in tb_forbid]):
+        (ri, ci), (rj, cj) = pos[i], pos[j]
+        holds = (rj == ri + 1 and cj == ci) if down else (rj == ri and cj == ci + 1)
+        if holds != want:
+            sol.notes.append(f"could not honour {'lock' if want else 'forbid'} {ids[i]}{'/' if down else ':'}{ids[j]}")
+
+
+# ----------------------------------------------------------------------------- 2-D placement
+def place(D, T, M, R, C, widths, s0: float = 0.5, lam: float = 0.1) -> np.ndarray:
+    """Greedy 2-D placement (after Paikin & Tal): start from the most certain pair, then always
+    fill the free cell whose best piece beats its runner-up by the widest margin, scoring a
+    candidate by the seams with every placed neighbour plus the text-line agreement with the
+    pieces already in its row. The page may not outgrow R x C."""
+    n = D.shape[0]
+    big = 1e9
+    Dx = np.full((n + 1, n + 1), 0.0)
+    Dx[:n, :n] = np.where(np.isfinite(D), D, big)
+    Tx = np.full((n + 1, n + 1), 0.0)
+    Tx[:n, :n] = np.where(np.isfinite(T), T, big)
+    np.fill_diagonal(Dx[:n, :n], big)
+    np.fill_diagonal(Tx[:n, :n], big)
+    Mf = M.reshape(n, -1).astype(np.float64)
+    lw = widths["left"].sum(1).astype(float)
+    rw = widths["right"].sum(1).astype(float)
+    mL = float(np.sort(lw)[-R:].min()) if R <= n else 0.0
+    mR = float(np.sort(rw)[-R:].min()) if R <= n else 0.0
+    penL = MU_MARGIN * np.maximum(0.0, mL - lw)
+    penR = MU_MARGIN * np.maximum(0.0, mR - rw)
+    HR, WC = 2 * R + 1, 2 * C + 1
+    occ = np.full((HR, WC), -1, dtype=int)
+    cnt = np.zeros((HR, Mf.shape[1]))
+    placed = np.zeros(n, bool)
+    # seed: the most confident left-right pair (mutual best with largest margin)
+    s1 = np.sort(Dx[:n, :n], axis=1)
+    best = np.argmin(Dx[:n, :n], axis=1)
+    conf = (s1[:, 1] - s1[:, 0]) / (s1[:, 1] + s0)
+    mutual = np.argmin(Dx[:n, :n], axis=0)[best] == np.arange(n)
+    i0 = int(np.argmax(np.where(mutual, conf, -1)))
+    r0, c0 = R, C
+    occ[r0, c0] = i0
+    placed[i0] = True
+    cnt[r0] += Mf[i0]
+    bbox = [r0, r0, c0, c0]
+    for _ in range(n - 1):
+        free = (occ < 0)
+        nb = np.zeros_like(free)
+        filled = occ >= 0
+        nb[1:] |= filled[:-1]
+        nb[:-1] |= filled[1:]
+        nb[:, 1:] |= filled[:, :-1]
+        nb[:, :-1] |= filled[:, 1:]
+        rr, cc = np.nonzero(free & nb)
+        ok = ((np.maximum(rr, bbox[1]) - np.minimum(rr, bbox[0]) < R)
+              & (np.maximum(cc, bbox[3]) - np.minimum(cc, bbox[2]) < C))
+        rr, cc = rr[ok], cc[ok]
+        left = np.where(cc > 0, occ[rr, np.maximum(cc - 1, 0)], -1)
+        right = np.where(cc < WC - 1, occ[rr, np.minimum(cc + 1, WC - 1)], -1)
+        up = np.where(rr > 0, occ[np.maximum(rr - 1, 0), cc], -1)
+        down = np.where(rr < HR - 1, occ[np.minimum(rr + 1, HR - 1), cc], -1)
+        cost = Dx[left, :n] + Dx[:n, right].T + Tx[up, :n] + Tx[:n, down].T
+        nrow = (occ >= 0).sum(1)
+        h = (cnt == 0) * np.minimum(1.0, nrow / 3.0)[:, None]
+        band = (Mf @ h.T).T  # (HR, n)
+        cost = cost + lam * band[rr]
+        if bbox[3] - bbox[2] == C - 1:
+            cost += np.where((cc == bbox[2])[:, None], penL[None], 0.0)
+            cost += np.where((cc == bbox[3])[:, None], penR[None], 0.0)
+        cost[:, placed] = np.inf
+        part = np.partition(cost, 1, axis=1) if cost.shape[1] > 1 else np.concatenate([cost, cost], 1)
+        c1, c2 = part[:, 0], np.minimum(part[:, 1], 1e9)
+        score = (c2 - c1) / (np.abs(c2) + s0)
+        k = int(np.argmax(score))
+        j = int(np.argmin(cost[k]))
+        r, c = int(rr[k]), int(cc[k])
+        occ[r, c] = j
+        placed[j] = True
+        cnt[r] += Mf[j]
+        bbox = [min(bbox[0], r), max(bbox[1], r), min(bbox[2], c), max(bbox[3], c)]
+    return occ[bbox[0]:bbox[1] + 1, bbox[2]:bbox[3] + 1]
