@@ -30,13 +30,14 @@ from scipy.optimize import linear_sum_assignment
 
 from ..errors import UsageError
 from .features import blank_widths, ink_rows, line_pitch, seam_costs
-from .paths import path_cost, shortest_path
+from .paths import path_cost, shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
 LAM_BAND = 0.6    # weight of text-line disagreement (per pixel row) against normalised seam cost
-MU_MARGIN = 0.15  # reward per blank margin pixel for the first/last piece of a row
+MU_MARGIN = 0.3   # reward per blank margin pixel (up to the margin width) for a row's first/last piece
 NU_PITCH = 0.05   # weight of line-pitch discontinuity between stacked rows
 BIG = 1e6
+LAM_PAIR = 0.05  # weight of text-line disagreement between left-right neighbours (per pixel row)
 STAGE1 = 0.2
 
 
@@ -163,7 +164,7 @@ class _UF:
         return True
 
 
-def assign_faces(pieces: Pieces) -> np.ndarray:
+def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
     """For a two-sided set, the face (0 = ``a``, 1 = ``b``) of each piece that lies on the front
     page. The front page is the one holding most ``a`` faces.
 
@@ -204,20 +205,44 @@ def assign_faces(pieces: Pieces) -> np.ndarray:
     # 2. join the remaining components by a vote of all other best matches between them,
     # the most decisive pair of components first
     votes = [(max(c, 0.0) + 0.01, u, v) for c, u, v in edges + weak]
+    if rows is not None and rows > 1:
+        # rows of faces: one travelling-salesman tour through all faces of both pages splits
+        # them into 2 * rows rows, each from one page; neighbours in a row vote "same page"
+        lr = seam_costs(faces)
+        lr = lr / _scale(lr)
+        for k in range(n):
+            lr[2 * k, 2 * k + 1] = lr[2 * k + 1, 2 * k] = np.inf
+        m = ink_rows(faces)
+        w = blank_widths(faces)
+        lw, rw = w["left"][:, 0].astype(float), w["right"][:, 0].astype(float)
+        cap_l = np.median(np.sort(lw)[-2 * rows:])
+        cap_r = np.median(np.sort(rw)[-2 * rows:])
+        for path in split_paths(lr + LAM_PAIR * _pair_band(m), 2 * rows, -MU_MARGIN * np.minimum(lw, cap_l),
+                                -MU_MARGIN * np.minimum(rw, cap_r), runs=1):
+            votes += [(0.5, u, v) for u, v in zip(path[:-1], path[1:], strict=True)]
+    vw = np.array([v[0] for v in votes])
+    vu = np.array([v[1] for v in votes], dtype=int)
+    vv = np.array([v[2] for v in votes], dtype=int)
     while True:
-        tally: dict[tuple[int, int], list[float]] = {}
-        for w, u, v in votes:
-            (ru, pu), (rv, pv) = uf.find(u), uf.find(v)
-            if ru == rv:
-                continue
-            key = (min(ru, rv), max(ru, rv))
-            tally.setdefault(key, [0.0, 0.0, u, v])[pu ^ pv] += w
-        if not tally:
+        found = [uf.find(f) for f in range(2 * n)]
+        root = np.array([r for r, _ in found])
+        par = np.array([q for _, q in found])
+        roots, comp = np.unique(root, return_inverse=True)
+        if len(roots) == 1:
             break
-        key, (w0, w1, u, v) = max(tally.items(), key=lambda kv: abs(kv[1][0] - kv[1][1]))
-        (ru, pu), (rv, pv) = uf.find(u), uf.find(v)
-        x = 0 if w0 >= w1 else 1  # roots' relative page
-        uf.union(u, v, int(x ^ pu ^ pv))
+        cu, cv = comp[vu], comp[vv]
+        cross = cu != cv
+        if not cross.any():
+            break
+        a_, b_ = np.minimum(cu, cv)[cross], np.maximum(cu, cv)[cross]
+        x = (par[vu] ^ par[vv])[cross]
+        tally = np.zeros((len(roots), len(roots), 2))
+        np.add.at(tally, (a_, b_, x), vw[cross])
+        diff = np.abs(tally[..., 0] - tally[..., 1])
+        i, j = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        xbest = 0 if tally[i, j, 0] >= tally[i, j, 1] else 1
+        u, v = int(np.flatnonzero(comp == i)[0]), int(np.flatnonzero(comp == j)[0])
+        uf.union(u, v, int(xbest ^ par[u] ^ par[v]))
     y = np.array([1 - 2 * uf.find(2 * k)[1] for k in range(n)], dtype=float)
     A = np.zeros((n, n))
     for w, u, v in edges:
@@ -479,52 +504,224 @@ def cluster_rows(D, T, M, R, C, tau: float = 0.2) -> np.ndarray:
     return labels
 
 
+def _pair_band(M: np.ndarray) -> np.ndarray:
+    """(n, n): pixel rows where exactly one of two pieces has ink (text lines that do not line up)."""
+    m = M.reshape(M.shape[0], -1).astype(np.float64)
+    return m @ (1 - m).T + (1 - m) @ m.T
+
+
+def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray) -> list[list[int]]:
+    """Turn a set of paths into R rows of C: split paths longer than C at their worst seam, join
+    short ones at their best seam, and place what is left into free places."""
+    rows = [list(r) for r in rows if r]
+    for _ in range(4 * R * C):
+        long = [i for i, r in enumerate(rows) if len(r) > C]
+        if not long:
+            break
+        r = rows.pop(long[0])
+        links = D[r[:-1], r[1:]]
+        k = int(np.argmax(links)) + 1
+        rows += [r[:k], r[k:]]
+    while len(rows) > R:
+        sizes = np.array([len(r) for r in rows])
+        ends = np.array([r[-1] for r in rows])
+        starts = np.array([r[0] for r in rows])
+        c = D[np.ix_(ends, starts)].copy()
+        c[sizes[:, None] + sizes[None, :] > C] = np.inf
+        np.fill_diagonal(c, np.inf)
+        if not np.isfinite(c).any():
+            break
+        i, j = np.unravel_index(int(np.argmin(c)), c.shape)
+        rows[i] = rows[i] + rows[j]
+        rows.pop(j)
+    if len(rows) == R and all(len(r) == C for r in rows):
+        return rows
+    # dissolve the smallest rows into the free places of the others (best insertion)
+    rows.sort(key=len, reverse=True)
+    keep, loose = rows[:R], [v for r in rows[R:] for v in r]
+    while len(keep) < R:
+        keep.append([])
+    for r in keep:
+        while len(r) > C:
+            loose.append(r.pop())
+    Mf = M.reshape(M.shape[0], -1).astype(np.float64)
+    for v in loose:
+        best = (np.inf, 0, 0)
+        for ri, r in enumerate(keep):
+            if len(r) >= C:
+                continue
+            band = float(np.abs(Mf[r].mean(0) - Mf[v]).sum()) if r else 0.0
+            for pos in range(len(r) + 1):
+                left = D[r[pos - 1], v] if pos > 0 else 0.0
+                right = D[v, r[pos]] if pos < len(r) else 0.0
+                old = D[r[pos - 1], r[pos]] if 0 < pos < len(r) else 0.0
+                cst = left + right - old + LAM_PAIR * band
+                if cst < best[0]:
+                    best = (cst, ri, pos)
+        _, ri, pos = best
+        keep[ri].insert(pos, v)
+    return keep
+
+
 def _solve_rows(D, T, M, widths, R, C):
-    """Rows as R x C piece indices (rows not yet ordered)."""
+    """Rows as R x C piece indices (rows not yet ordered): the pieces are split into R paths by
+    one asymmetric travelling-salesman tour (seams + text-line agreement of neighbours, with the
+    blank margins as row starts and ends), balanced to C pieces each, then each row re-ordered."""
+    n = D.shape[0]
     lw = widths["left"].sum(1).astype(float)
     rw = widths["right"].sum(1).astype(float)
-    start_r = MU_MARGIN * lw
-    end_r = MU_MARGIN * rw
+    cap = np.median(np.sort(lw)[-R:]) if n >= R else 1.0
+    start_r = MU_MARGIN * np.minimum(lw, cap)
+    cap = np.median(np.sort(rw)[-R:]) if n >= R else 1.0
+    end_r = MU_MARGIN * np.minimum(rw, cap)
     if C == 1:
-        return np.arange(D.shape[0])[:, None], start_r, end_r
+        return np.arange(n)[:, None], start_r, end_r
     if R == 1:
-        grid = np.arange(D.shape[0])[None]
-    else:
-        labels = cluster_rows(D, T, M, R, C)
-        grid = np.stack([np.flatnonzero(labels == r) for r in range(R)])
-    grid = _order_within(grid, D, start_r, end_r)
-    if R > 1:
-        grid = _repair_members(grid, D, M, start_r, end_r)
-        grid = _order_within(grid, D, start_r, end_r)
-    return grid, start_r, end_r
+        grid = np.arange(n)[None]
+        return _order_within(grid, D + LAM_PAIR * _pair_band(M), start_r, end_r), start_r, end_r
+    cost = D + LAM_PAIR * _pair_band(M)
+    paths = split_paths(cost, R, -start_r, -end_r, runs=1)
+    rows = _balance(paths, R, C, cost, M)
+    if sorted(map(len, paths)) != [C] * R:  # rows were rebuilt: order them again
+        rows = _order_within(np.array(rows), cost, start_r, end_r)
+    return np.array(rows), start_r, end_r
+
+
+def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
+    """Re-order each row with its neighbours above and below fixed: left-right seams plus the
+    top-bottom seams to the rows above and below (pairwise swaps and single moves)."""
+    grid = grid.copy()
+    R, C = grid.shape
+    if R == 1 or C < 2:
+        return grid
+    Tf = np.where(np.isfinite(T), T, BIG)
+    cf = np.where(np.isfinite(cost), cost, BIG)
+
+    def energy(row, r):
+        e = float(cf[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
+        if r > 0:
+            e += float(Tf[grid[r - 1], row].sum())
+        if r < R - 1:
+            e += float(Tf[row, grid[r + 1]].sum())
+        return e
+
+    for _ in range(sweeps):
+        changed = False
+        for r in range(R):
+            row = grid[r].copy()
+            best = energy(row, r)
+            improved = True
+            while improved:
+                improved = False
+                for i in range(C):
+                    for j in range(i + 1, C):
+                        cand = row.copy()
+                        cand[i], cand[j] = cand[j], cand[i]
+                        e = energy(cand, r)
+                        if e < best - 1e-9:
+                            row, best, improved = cand, e, True
+                    for j in range(C):
+                        if j == i:
+                            continue
+                        lst = list(row)
+                        v = lst.pop(i)
+                        lst.insert(j, v)
+                        cand = np.array(lst)
+                        e = energy(cand, r)
+                        if e < best - 1e-9:
+                            row, best, improved = cand, e, True
+            if not np.array_equal(row, grid[r]):
+                grid[r] = row
+                changed = True
+        if not changed:
+            break
+    return grid
 
 
 # ----------------------------------------------------------------------------- row order
-def _order_rows(grid, T, M, widths) -> np.ndarray:
+def _grouped_path(cost: np.ndarray, start: np.ndarray, end: np.ndarray, groups: int) -> list[int]:
+    """Shortest path visiting exactly one node of each group (node v is in group v % groups),
+    by dynamic programming over subsets of groups (exact; groups <= ~13)."""
+    m = cost.shape[0]
+    grp = np.arange(m) % groups
+    size = 1 << groups
+    c = np.where(np.isfinite(cost), cost, 1e12)
+    dp = np.full((size, m), np.inf)
+    par = np.full((size, m), -1, dtype=np.int64)
+    for v in range(m):
+        dp[1 << grp[v], v] = start[v]
+    for mask in sorted(range(1, size), key=lambda x: bin(x).count("1")):
+        row = dp[mask]
+        if not np.isfinite(row).any():
+            continue
+        cand = row[:, None] + c
+        bj = np.argmin(cand, axis=0)
+        best = cand[bj, np.arange(m)]
+        for w in range(m):
+            if mask >> grp[w] & 1:
+                continue
+            m2 = mask | (1 << grp[w])
+            if best[w] < dp[m2, w]:
+                dp[m2, w] = best[w]
+                par[m2, w] = bj[w]
+    full = size - 1
+    last = int(np.argmin(dp[full] + end))
+    order, mask = [], full
+    while last >= 0:
+        order.append(last)
+        prev = int(par[mask, last])
+        mask &= ~(1 << grp[last])
+        last = prev
+    return order[::-1]
+
+
+def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Order the rows top to bottom: a shortest path over rows on their top-bottom seams plus
+    text-line pitch continuity, starting at the page's blank top margin and ending at its bottom
+    margin. Two-sided pages may also turn a row over (its faces swap pages and its order reverses)
+    when its faces were put on the wrong pages. Returns the ordered grid and per-row turn flags."""
     R, C = grid.shape
+    n = X.shape[0]
     if R == 1:
-        return grid
-    rc = np.stack([M[row].sum(0) for row in grid]).astype(float)  # (R, faces, H)
-    prof = (rc > 0).astype(float)
+        return grid, np.zeros(1, bool)
+    cands = [grid[r] for r in range(R)]
+    if two_sided and R <= 13:
+        Xf = X[:, ::-1, :, ::-1]
+        Xo = np.concatenate([X, Xf])
+        To = seam_costs(Xo.swapaxes(2, 3))
+        To = To / _scale(To[:n, :n])
+        Mo = np.concatenate([M, M[:, ::-1]])
+        wo = {k: np.concatenate([v, v[:, ::-1]]) for k, v in widths.items()}
+        cands += [grid[r][::-1] + n for r in range(R)]
+    else:
+        To, Mo, wo = T, M, widths
+    G = np.array(cands)
+    m = len(G)
+    prof = np.stack([(Mo[row].sum(0) > 0) for row in G]).astype(float)  # (m, faces, H)
     H = prof.shape[-1]
-    cost = np.zeros((R, R))
-    for r in range(R):
-        cost[r] = T[grid[r][None, :], grid].sum(1)
-    cost[np.arange(R), np.arange(R)] = np.inf
-    pitch = line_pitch(prof.sum(1).reshape(-1)) if R > 1 else None
+    cost = np.zeros((m, m))
+    for r in range(m):
+        cost[r] = To[G[r][None, :], G].sum(1)
+    grp = np.arange(m) % R
+    cost[grp[:, None] == grp[None, :]] = np.inf
+    pitch = line_pitch(prof[:R].sum(1).reshape(-1))
     if pitch and pitch < H:
-        for r in range(R):
-            for s in range(R):
-                if r == s:
-                    continue
-                q = np.concatenate([prof[r], prof[s]], axis=-1)  # (faces, 2H)
-                lo = max(H - pitch, pitch)
-                y = np.arange(lo, min(H + pitch, 2 * H))
-                cost[r, s] += NU_PITCH * C * float(np.abs(q[:, y] - q[:, y - pitch]).sum())
-    top = widths["top"][grid].min(1).sum(1).astype(float)
-    bottom = widths["bottom"][grid].min(1).sum(1).astype(float)
-    order = shortest_path(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom)
-    return grid[order]
+        lo = max(H - pitch, pitch)
+        y = np.arange(lo, min(H + pitch, 2 * H))
+        for r in range(m):
+            for s_ in range(m):
+                if grp[r] != grp[s_]:
+                    q = np.concatenate([prof[r], prof[s_]], axis=-1)
+                    cost[r, s_] += NU_PITCH * C * float(np.abs(q[:, y] - q[:, y - pitch]).sum())
+    top = wo["top"][G].min(1).sum(1).astype(float)
+    bottom = wo["bottom"][G].min(1).sum(1).astype(float)
+    if m > R:
+        order = _grouped_path(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom, R)
+    else:
+        order = shortest_path(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom)
+    turned = np.array([o >= R for o in order])
+    out = np.array([G[o] % n for o in order])
+    return out, turned
 
 
 # ----------------------------------------------------------------------------- solve
@@ -542,7 +739,7 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
     n = pieces.n
     if pieces.two_sided:
-        front = assign_faces(pieces)
+        front = assign_faces(pieces, R if C > 1 else None)
         f = pieces.ink[np.arange(n), front]
         b = pieces.ink[np.arange(n), 1 - front][:, :, ::-1]
         X = np.stack([f, b], axis=1)
@@ -584,7 +781,18 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     times["rows"] = time.perf_counter() - t
     t = time.perf_counter()
     if R > 1:
-        grid = _order_rows(grid, T, ink_rows(X.swapaxes(2, 3)) if False else M, widths)
+        grid, turned = _order_rows(grid, X, T, M, widths, pieces.two_sided)
+        if turned.any():  # rows turned over: their faces swap pages; recompute the costs
+            for r in np.flatnonzero(turned):
+                front[grid[r]] ^= 1
+            X = np.stack([pieces.ink[np.arange(n), front], pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1)
+            if transposed:
+                X = X.swapaxes(2, 3)
+            D0 = seam_costs(X)
+            T0 = seam_costs(X.swapaxes(2, 3))
+            D, T = D0 / _scale(D0), T0 / _scale(T0)
+            M = ink_rows(X)
+        grid = _refine_2d(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
     times["row_order"] = time.perf_counter() - t
     if transposed:
         grid = grid.T
