@@ -29,7 +29,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import UsageError
-from .features import blank_widths, ink_rows, line_pitch, seam_costs
+from .features import blank_widths, denoise, ink_rows, line_pitch, seam_costs
 from .paths import path_cost, shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
@@ -179,7 +179,7 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
     ((20,), True)
     """
     n = pieces.n
-    faces = pieces.ink.reshape(2 * n, 1, *pieces.shape)  # face 2k = a, 2k+1 = b
+    faces = denoise(pieces.ink.reshape(2 * n, 1, *pieces.shape))  # face 2k = a, 2k+1 = b
     edges, weak = [], []
     lr_edges = 0
     for d in (seam_costs(faces), seam_costs(faces.swapaxes(2, 3))):
@@ -821,6 +821,7 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
         X = X.swapaxes(2, 3)
         R, C = C, R
         lr_lock, tb_lock, lr_forbid, tb_forbid = tb_lock, lr_lock, tb_forbid, lr_forbid
+    X = denoise(X)
     D0 = seam_costs(X)
     T0 = seam_costs(X.swapaxes(2, 3))
     D = D0 / _scale(D0)
@@ -853,6 +854,7 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
             for r in np.flatnonzero(turned):
                 front[grid[r]] ^= 1
             X = np.stack([pieces.ink[np.arange(n), front], pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1)
+            X = denoise(X)
             if transposed:
                 X = X.swapaxes(2, 3)
             D0 = seam_costs(X)

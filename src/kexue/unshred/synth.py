@@ -52,8 +52,10 @@ def _words(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def text_page(width: int = 720, height: int = 1000, font_size: int | None = None, seed: int = 0,
-              font: str | Path | None = None, margin: int | None = None, line_spacing: float = 1.5) -> np.ndarray:
-    """A grey page (uint8, 255 = white) of pseudo-English paragraphs, for round-trip tests.
+              font: str | Path | None = None, margin: int | None = None, line_spacing: float = 1.5,
+              justify: bool = True) -> np.ndarray:
+    """A grey page (uint8, 255 = white) of pseudo-English paragraphs (justified, as printed pages
+    are, unless ``justify=False``), for round-trip tests.
 
     >>> p = text_page(360, 500, seed=1)
     >>> p.shape, p.dtype.name, int(p.min()) < 100, int(p.max())
@@ -96,8 +98,17 @@ def text_page(width: int = 720, height: int = 1000, font_size: int | None = None
             if rng.random() < 0.012:  # end of paragraph
                 line.append("\n")
                 break
-        text = " ".join(t for t in line if t != "\n")
-        draw.text((x0, y), text, fill=0, font=face)
+        words_ = [t for t in line if t != "\n"]
+        last = bool(line) and line[-1] == "\n"
+        if justify and not last and len(words_) > 1:  # spread the spare width over the gaps
+            widths = [draw.textlength(t, font=face) for t in words_]
+            gap = (width - margin - x0 - sum(widths)) / (len(words_) - 1)
+            x = float(x0)
+            for t, wlen in zip(words_, widths, strict=True):
+                draw.text((round(x), y), t, fill=0, font=face)
+                x += wlen + gap
+        else:
+            draw.text((x0, y), " ".join(words_), fill=0, font=face)
         y += pitch
         x0 = margin + (indent if line and line[-1] == "\n" else 0)
     return np.asarray(img, dtype=np.uint8)
