@@ -38,6 +38,7 @@ MU_MARGIN = 0.3   # reward per blank margin pixel (up to the margin width) for a
 NU_PITCH = 0.05   # weight of line-pitch discontinuity between stacked rows
 BIG = 1e6
 ROW_PASSES = 0
+REFINE_2D = True
 LAM_ROW = 0.02
 LAM_PAIR = 0.05  # weight of text-line disagreement between left-right neighbours (per pixel row)
 STAGE1 = 0.1
@@ -705,6 +706,30 @@ def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
     return grid
 
 
+def _choose_orders(grid, D, T, start_r, end_r, judge=None, sweeps: int = 2) -> np.ndarray:
+    """For each row pick, between its current order and its shortest path on seam costs alone,
+    the one that also fits the rows above and below better (top-bottom seams)."""
+    grid = grid.copy()
+    R, C = grid.shape
+    Tf = np.where(np.isfinite(T), T, BIG)
+    Df = np.where(np.isfinite(judge if judge is not None else D), judge if judge is not None else D, BIG)
+    alt = _order_within(grid, D, start_r, end_r)
+
+    def energy(row, r):
+        e = float(Df[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
+        if r > 0:
+            e += float(Tf[grid[r - 1], row].sum())
+        if r < R - 1:
+            e += float(Tf[row, grid[r + 1]].sum())
+        return e
+
+    for _ in range(sweeps):
+        for r in range(R):
+            if energy(alt[r], r) < energy(grid[r], r) - 1e-9:
+                grid[r], alt[r] = alt[r].copy(), grid[r].copy()
+    return grid
+
+
 # ----------------------------------------------------------------------------- row order
 def _grouped_path(cost: np.ndarray, start: np.ndarray, end: np.ndarray, groups: int) -> list[int]:
     """Shortest path visiting exactly one node of each group (node v is in group v % groups),
@@ -861,7 +886,9 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
             T0 = seam_costs(X.swapaxes(2, 3))
             D, T = D0 / _scale(D0), T0 / _scale(T0)
             M = ink_rows(X)
-        grid = _refine_2d(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
+        grid = _choose_orders(grid, D, T, start_r, end_r, D + LAM_PAIR * _pair_band(M))
+        if REFINE_2D:
+            grid = _refine_2d(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
     times["row_order"] = time.perf_counter() - t
     if transposed:
         grid = grid.T
