@@ -76,7 +76,6 @@ def test_round_trip_noise():
     assert score(s.true_grid, solve(s.pieces, 5, 6).grid)["neighbour"] >= 0.98
 
 
-@pytest.mark.xfail(reason="face assignment is not yet reliable on small synthetic pages", strict=False)
 def test_round_trip_two_sided():
     s = shred(text_page(720, 1000, seed=6), 5, 6, seed=6, back=text_page(720, 1000, seed=7))
     sol = solve(s.pieces, 5, 6)
