@@ -571,7 +571,8 @@ def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray
             break
         r = rows.pop(long[0])
         links = D[r[:-1], r[1:]]
-        k = int(np.argmax(links)) + 1
+        # cut off a full row at either end, at whichever of the two seams is worse
+        k = C if links[C - 1] >= links[len(r) - C - 1] else len(r) - C
         rows += [r[:k], r[k:]]
     while len(rows) > R:
         sizes = np.array([len(r) for r in rows])
@@ -587,30 +588,37 @@ def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray
         rows.pop(j)
     if len(rows) == R and all(len(r) == C for r in rows):
         return rows
-    # dissolve the smallest rows into the free places of the others (best insertion)
+    # dissolve the smallest rows into the free places of the others: insert each left-over
+    # segment whole at its best place (split at its worst seam only when it fits nowhere)
     rows.sort(key=len, reverse=True)
-    keep, loose = rows[:R], [v for r in rows[R:] for v in r]
+    keep, loose = rows[:R], [list(r) for r in rows[R:]]
     while len(keep) < R:
         keep.append([])
     for r in keep:
         while len(r) > C:
-            loose.append(r.pop())
+            loose.append([r.pop()])
     Mf = M.reshape(M.shape[0], -1).astype(np.float64)
-    for v in loose:
-        best = (np.inf, 0, 0)
+    while loose:
+        seg = loose.pop(0)
+        best = (np.inf, -1, 0)
         for ri, r in enumerate(keep):
-            if len(r) >= C:
+            if len(r) + len(seg) > C:
                 continue
-            band = float(np.abs(Mf[r].mean(0) - Mf[v]).sum()) if r else 0.0
+            band = float(np.abs(Mf[r].mean(0) - Mf[seg].mean(0)).sum()) if r else 0.0
             for pos in range(len(r) + 1):
-                left = D[r[pos - 1], v] if pos > 0 else 0.0
-                right = D[v, r[pos]] if pos < len(r) else 0.0
+                left = D[r[pos - 1], seg[0]] if pos > 0 else 0.0
+                right = D[seg[-1], r[pos]] if pos < len(r) else 0.0
                 old = D[r[pos - 1], r[pos]] if 0 < pos < len(r) else 0.0
                 cst = left + right - old + LAM_PAIR * band
                 if cst < best[0]:
                     best = (cst, ri, pos)
+        if best[1] < 0:
+            links = D[seg[:-1], seg[1:]]
+            k = int(np.argmax(links)) + 1
+            loose += [seg[:k], seg[k:]]
+            continue
         _, ri, pos = best
-        keep[ri].insert(pos, v)
+        keep[ri][pos:pos] = seg
     return keep
 
 
