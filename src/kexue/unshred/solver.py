@@ -35,6 +35,7 @@ from .pieces import Pieces, infer_layout
 
 LAM_BAND = 0.6    # weight of text-line disagreement (per pixel row) against normalised seam cost
 MU_MARGIN = 0.3   # reward per blank margin pixel (up to the margin width) for a row's first/last piece
+NU_PHASE = 0.1  # weight (per pixel, per column) of line-phase mismatch between stacked rows
 NU_PITCH = 0.05   # weight of line-pitch discontinuity between stacked rows
 BIG = 1e6
 ROW_PASSES = 0
@@ -813,6 +814,22 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
                 if grp[r] != grp[s_]:
                     q = np.concatenate([prof[r], prof[s_]], axis=-1)
                     cost[r, s_] += NU_PITCH * C * float(np.abs(q[:, y] - q[:, y - pitch]).sum())
+    if pitch and pitch < H and NU_PHASE > 0:
+        # text lines continue with the same pitch across the cut: a line starting at y in row r
+        # is a line starting at y - H (mod pitch) in the row below
+        starts = []
+        for r in range(m):
+            q = prof[r].max(0)
+            st_ = np.flatnonzero((q[1:] > 0) & (q[:-1] == 0)) + 1
+            if st_.size:
+                ang = 2 * np.pi * (st_ % pitch) / pitch
+                starts.append(np.angle(np.exp(1j * ang).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
+            else:
+                starts.append(np.nan)
+        ph = np.array(starts)
+        delta = (ph[None, :] - ph[:, None] + H) % pitch
+        dist = np.minimum(delta, pitch - delta)
+        cost += np.where(np.isfinite(dist), NU_PHASE * C * dist, 0.0)
     top = wo["top"][G].min(1).sum(1).astype(float)
     bottom = wo["bottom"][G].min(1).sum(1).astype(float)
     if m > R:
