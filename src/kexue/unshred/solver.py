@@ -925,6 +925,12 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     tb = tb.reshape(max(grid.shape[0] - 1, 0), grid.shape[1])
     times["total"] = time.perf_counter() - t0
     sol = Solution(pieces, grid, front, lr, tb, times)
+    if R > 1 and C > 1:
+        from .paths import _elkai
+
+        if _elkai() is None:
+            sol.notes.append("elkai (LKH) is not installed: rows were found by a weaker local search; "
+                             "pip install elkai for the full accuracy")
     _check_constraints(sol, lr_lock if not transposed else tb_lock, tb_lock if not transposed else lr_lock,
                        lr_forbid if not transposed else tb_forbid, tb_forbid if not transposed else lr_forbid)
     return sol
