@@ -26,14 +26,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ..errors import UsageError
 from .features import blank_widths, denoise, ink_rows, line_pitch, seam_costs
-from .paths import path_cost, shortest_path, split_paths
+from .paths import shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
-LAM_BAND = 0.6    # weight of text-line disagreement (per pixel row) against normalised seam cost
 MU_MARGIN = 0.3   # reward per blank margin pixel (up to the margin width) for a row's first/last piece
 NU_PHASE = 0.1  # weight (per pixel, per column) of line-phase mismatch between stacked rows
 NU_PITCH = 0.05   # weight of line-pitch discontinuity between stacked rows
@@ -317,47 +315,6 @@ def _constraint_matrices(pieces: Pieces, front: np.ndarray, constraints) -> tupl
 
 
 # ----------------------------------------------------------------------------- rows
-def _band_matrix(cnt: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """(R, m): number of ink rows of each candidate where the row has no (or little) ink."""
-    h = 1.0 / (1.0 + cnt.reshape(cnt.shape[0], -1)) ** 2
-    return m.reshape(m.shape[0], -1).astype(np.float64) @ h.T
-
-
-def _grow(D, M, R, C, start_score) -> np.ndarray:
-    """Grow R rows of C pieces column by column from the R best-scored start pieces."""
-    n = D.shape[0]
-    starts = np.argsort(-start_score, kind="stable")[:R]
-    grid = np.zeros((R, C), dtype=int)
-    grid[:, 0] = starts
-    used = np.zeros(n, bool)
-    used[starts] = True
-    cnt = M[starts].astype(np.float64)
-    for c in range(1, C):
-        cand = np.flatnonzero(~used)
-        cost = D[np.ix_(grid[:, c - 1], cand)] + LAM_BAND * _band_matrix(cnt, M[cand]).T
-        cost = np.where(np.isfinite(cost), cost, BIG)
-        r_idx, c_idx = linear_sum_assignment(cost)
-        grid[r_idx, c] = cand[c_idx]
-        used[cand[c_idx]] = True
-        cnt[r_idx] += M[cand[c_idx]]
-    return grid
-
-
-def _row_band(cnt: np.ndarray) -> float:
-    """Text-line disagreement of one row from its ink-row counts: ink rows shared by no other piece
-    weigh 1, shared by one other piece 1/4, and so on."""
-    c = cnt[cnt > 0]
-    return float((c / c ** 2).sum())
-
-
-def _grid_energy(grid, D, M, start_r, end_r) -> float:
-    e = 0.0
-    for row in grid:
-        e += float(D[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
-        e += LAM_BAND * _row_band(M[row].sum(0))
-    return e
-
-
 def _split_rows(Mf: np.ndarray, row) -> float:
     """Text-line disagreement inside a row: pixel rows where some pieces have ink and others not,
     sum of cnt * (C - cnt) / (C - 1); low when all pieces share the same text lines."""
@@ -426,33 +383,6 @@ def _repair_exchange(grid, cost, M, start_r, end_r, lam: float = 0.05, max_len: 
     return grid
 
 
-def _repair_members(grid, D, M, start_r, end_r) -> np.ndarray:
-    """Swap two pieces of different rows (each re-inserted at its best place) while it helps."""
-    grid = [list(r) for r in grid]
-    R = len(grid)
-
-    def row_cost(row):
-        return path_cost(row, D, -start_r, -end_r) + LAM_BAND * _row_band(M[row].sum(0))
-
-    costs = [row_cost(r) for r in grid]
-    improved = True
-    rounds = 0
-    while improved and rounds < 3:
-        improved, rounds = False, rounds + 1
-        for r in range(R):
-            for s in range(r + 1, R):
-                for i in range(len(grid[r])):
-                    for j in range(len(grid[s])):
-                        a, b = grid[r][i], grid[s][j]
-                        nr = grid[r][:i] + [b] + grid[r][i + 1:]
-                        ns = grid[s][:j] + [a] + grid[s][j + 1:]
-                        cr, cs = row_cost(nr), row_cost(ns)
-                        if cr + cs < costs[r] + costs[s] - 1e-9:
-                            grid[r], grid[s], costs[r], costs[s] = nr, ns, cr, cs
-                            improved = True
-    return np.array(grid)
-
-
 def _order_within(grid, D, start_r, end_r) -> np.ndarray:
     out = grid.copy()
     for r, row in enumerate(grid):
@@ -460,97 +390,6 @@ def _order_within(grid, D, start_r, end_r) -> np.ndarray:
         order = shortest_path(sub, -start_r[row], -end_r[row])
         out[r] = row[order]
     return out
-
-
-def _mutual(d: np.ndarray, tau: float) -> list[tuple[float, int, int]]:
-    """Mutual best matches (i, j) with confidence (alt - d) / (alt + 1) above ``tau`` (d in units
-    of the typical best cost), most confident first."""
-    dd = np.where(np.isfinite(d), d, 1e12)
-    br, bc = np.argmin(dd, axis=1), np.argmin(dd, axis=0)
-    sr, sc = np.partition(dd, 1, axis=1)[:, 1], np.partition(dd, 1, axis=0)[1]
-    out = []
-    for i in range(len(dd)):
-        j = int(br[i])
-        if bc[j] != i:
-            continue
-        alt = min(sr[i], sc[j])
-        conf = (alt - dd[i, j]) / (alt + 1.0)
-        if conf > tau:
-            out.append((float(conf), i, j))
-    return sorted(out, reverse=True)
-
-
-def cluster_rows(D, T, M, R, C, tau: float = 0.2) -> np.ndarray:
-    """Group the pieces into R rows of C: confident left-right matches join first (never more than
-    C pieces, never two pieces confidently one above the other), then groups merge by the
-    agreement of their text lines (share of pieces with ink on each pixel row). Returns the row
-    label of each piece."""
-    n = len(D)
-    parent = list(range(n))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    size = np.ones(n, int)
-    cnt = M.reshape(n, -1).astype(np.float64).copy()
-    below = _mutual(T, tau)
-
-    def apart(a, b):
-        return any({find(i), find(j)} == {a, b} for _, i, j in below)
-
-    for _, i, j in _mutual(D, tau):
-        a, b = find(i), find(j)
-        if a != b and size[a] + size[b] <= C and not apart(a, b):
-            parent[b] = a
-            size[a] += size[b]
-            cnt[a] += cnt[b]
-    while True:
-        roots = [r for r in range(n) if find(r) == r]
-        if len(roots) <= R:
-            break
-        P = cnt[roots] / size[roots][:, None]
-        sz = size[roots]
-        d = np.abs(P[:, None] - P[None]).sum(-1)
-        d = np.where(sz[:, None] + sz[None] <= C, d, np.inf)
-        np.fill_diagonal(d, np.inf)
-        merged = False
-        while np.isfinite(d).any():
-            a, b = np.unravel_index(int(np.argmin(d)), d.shape)
-            ra, rb = roots[a], roots[b]
-            if apart(ra, rb):
-                d[a, b] = d[b, a] = np.inf
-                continue
-            parent[rb] = ra
-            size[ra] += size[rb]
-            cnt[ra] += cnt[rb]
-            merged = True
-            break
-        if not merged:
-            break
-    labels = np.array([find(i) for i in range(n)])
-    # too many groups (sizes could not pack): dissolve the smallest ones into free places
-    while len(np.unique(labels)) > R:
-        roots, sizes = np.unique(labels, return_counts=True)
-        small = roots[np.argmin(sizes)]
-        keep = [r for r in roots if r != small]
-        members = np.flatnonzero(labels == small)
-        slots, slot_root = [], []
-        for r in keep:
-            free = C - int((labels == r).sum())
-            slots += [r] * free
-        if len(slots) < len(members):  # cannot happen when n == R * C
-            break
-        P = np.stack([M[labels == r].reshape((labels == r).sum(), -1).mean(0) for r in slots])
-        cost = np.abs(M[members].reshape(len(members), -1)[:, None] - P[None]).sum(-1)
-        ri, ci = linear_sum_assignment(cost)
-        for i, j in zip(ri, ci, strict=True):
-            labels[members[i]] = slots[j]
-        del slot_root
-    _, labels = np.unique(labels, return_inverse=True)
-    return labels
 
 
 def _pair_band(M: np.ndarray) -> np.ndarray:
@@ -931,92 +770,29 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
         if _elkai() is None:
             sol.notes.append("elkai (LKH) is not installed: rows were found by a weaker local search; "
                              "pip install elkai for the full accuracy")
-    _check_constraints(sol, lr_lock if not transposed else tb_lock, tb_lock if not transposed else lr_lock,
-                       lr_forbid if not transposed else tb_forbid, tb_forbid if not transposed else lr_forbid)
+    _check_constraints(sol, constraints)
     return sol
 
 
-def _check_constraints(sol: Solution, lr_lock, tb_lock, lr_forbid, tb_forbid) -> None:
-    g = sol.index
-    pos = {int(k): (r, c) for (r, c), k in np.ndenumerate(g)}
-    ids = sol.pieces.ids
-    for (i, j), down, want in ([(p, False, True) for p in lr_lock] + [(p, True, True) for p in tb_lock]
-                               + [(p, False, False) for p in lr_forbid] + [(p, True, False) for p in tb_forbid]):
-        (ri, ci), (rj, cj) = pos[i], pos[j]
-        holds = (rj == ri + 1 and cj == ci) if down else (rj == ri and cj == ci + 1)
-        if holds != want:
-            sol.notes.append(f"could not honour {'lock' if want else 'forbid'} {ids[i]}{'/' if down else ':'}{ids[j]}")
+def _check_constraints(sol: Solution, constraints) -> None:
+    """Note every lock/forbid that the final grid does not honour (on the page of the named faces)."""
+    pages = [sol.grid] + ([sol.grid_back] if sol.grid_back is not None else [])
+    pairs_lr, pairs_tb = set(), set()
+    k = len(sol.pieces.faces[0])
 
+    def bare(x: str) -> str:
+        return x[:len(x) - k].lower()
 
-# ----------------------------------------------------------------------------- 2-D placement
-def place(D, T, M, R, C, widths, s0: float = 0.5, lam: float = 0.1) -> np.ndarray:
-    """Greedy 2-D placement (after Paikin & Tal): start from the most certain pair, then always
-    fill the free cell whose best piece beats its runner-up by the widest margin, scoring a
-    candidate by the seams with every placed neighbour plus the text-line agreement with the
-    pieces already in its row. The page may not outgrow R x C."""
-    n = D.shape[0]
-    big = 1e9
-    Dx = np.full((n + 1, n + 1), 0.0)
-    Dx[:n, :n] = np.where(np.isfinite(D), D, big)
-    Tx = np.full((n + 1, n + 1), 0.0)
-    Tx[:n, :n] = np.where(np.isfinite(T), T, big)
-    np.fill_diagonal(Dx[:n, :n], big)
-    np.fill_diagonal(Tx[:n, :n], big)
-    Mf = M.reshape(n, -1).astype(np.float64)
-    lw = widths["left"].sum(1).astype(float)
-    rw = widths["right"].sum(1).astype(float)
-    mL = float(np.sort(lw)[-R:].min()) if R <= n else 0.0
-    mR = float(np.sort(rw)[-R:].min()) if R <= n else 0.0
-    penL = MU_MARGIN * np.maximum(0.0, mL - lw)
-    penR = MU_MARGIN * np.maximum(0.0, mR - rw)
-    HR, WC = 2 * R + 1, 2 * C + 1
-    occ = np.full((HR, WC), -1, dtype=int)
-    cnt = np.zeros((HR, Mf.shape[1]))
-    placed = np.zeros(n, bool)
-    # seed: the most confident left-right pair (mutual best with largest margin)
-    s1 = np.sort(Dx[:n, :n], axis=1)
-    best = np.argmin(Dx[:n, :n], axis=1)
-    conf = (s1[:, 1] - s1[:, 0]) / (s1[:, 1] + s0)
-    mutual = np.argmin(Dx[:n, :n], axis=0)[best] == np.arange(n)
-    i0 = int(np.argmax(np.where(mutual, conf, -1)))
-    r0, c0 = R, C
-    occ[r0, c0] = i0
-    placed[i0] = True
-    cnt[r0] += Mf[i0]
-    bbox = [r0, r0, c0, c0]
-    for _ in range(n - 1):
-        free = (occ < 0)
-        nb = np.zeros_like(free)
-        filled = occ >= 0
-        nb[1:] |= filled[:-1]
-        nb[:-1] |= filled[1:]
-        nb[:, 1:] |= filled[:, :-1]
-        nb[:, :-1] |= filled[:, 1:]
-        rr, cc = np.nonzero(free & nb)
-        ok = ((np.maximum(rr, bbox[1]) - np.minimum(rr, bbox[0]) < R)
-              & (np.maximum(cc, bbox[3]) - np.minimum(cc, bbox[2]) < C))
-        rr, cc = rr[ok], cc[ok]
-        left = np.where(cc > 0, occ[rr, np.maximum(cc - 1, 0)], -1)
-        right = np.where(cc < WC - 1, occ[rr, np.minimum(cc + 1, WC - 1)], -1)
-        up = np.where(rr > 0, occ[np.maximum(rr - 1, 0), cc], -1)
-        down = np.where(rr < HR - 1, occ[np.minimum(rr + 1, HR - 1), cc], -1)
-        cost = Dx[left, :n] + Dx[:n, right].T + Tx[up, :n] + Tx[:n, down].T
-        nrow = (occ >= 0).sum(1)
-        h = (cnt == 0) * np.minimum(1.0, nrow / 3.0)[:, None]
-        band = (Mf @ h.T).T  # (HR, n)
-        cost = cost + lam * band[rr]
-        if bbox[3] - bbox[2] == C - 1:
-            cost += np.where((cc == bbox[2])[:, None], penL[None], 0.0)
-            cost += np.where((cc == bbox[3])[:, None], penR[None], 0.0)
-        cost[:, placed] = np.inf
-        part = np.partition(cost, 1, axis=1) if cost.shape[1] > 1 else np.concatenate([cost, cost], 1)
-        c1, c2 = part[:, 0], np.minimum(part[:, 1], 1e9)
-        score = (c2 - c1) / (np.abs(c2) + s0)
-        k = int(np.argmax(score))
-        j = int(np.argmin(cost[k]))
-        r, c = int(rr[k]), int(cc[k])
-        occ[r, c] = j
-        placed[j] = True
-        cnt[r] += Mf[j]
-        bbox = [min(bbox[0], r), max(bbox[1], r), min(bbox[2], c), max(bbox[3], c)]
-    return occ[bbox[0]:bbox[1] + 1, bbox[2]:bbox[3] + 1]
+    for g in pages:
+        for row in g:
+            for a, b in zip(row[:-1], row[1:], strict=True):
+                pairs_lr.add((a.lower(), b.lower()))
+                pairs_lr.add((bare(a), bare(b)))
+        for r1, r2 in zip(g[:-1], g[1:], strict=True):
+            for a, b in zip(r1, r2, strict=True):
+                pairs_tb.add((a.lower(), b.lower()))
+                pairs_tb.add((bare(a), bare(b)))
+    for c in constraints:
+        holds = (c.a.lower(), c.b.lower()) in (pairs_tb if c.down else pairs_lr)
+        if holds != (c.kind == "lock"):
+            sol.notes.append(f"could not honour {c.kind} {c.a}{'/' if c.down else ':'}{c.b}")
