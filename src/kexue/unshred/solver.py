@@ -348,7 +348,8 @@ def _repair_exchange(grid, cost, M, start_r, end_r, lam: float = 0.05, max_len: 
             for q in range(r + 1, R):
                 a, b = grid[r], grid[q]
                 lens = list(range(1, min(max_len, C - 1) + 1))
-                for L in lens + [x for x in range(max_len + 1, C) if x not in lens]:
+                tails = [x for x in range(max_len + 1, C) if x not in lens] if R * C <= 250 else []
+                for L in lens + tails:
                     i = np.arange(C - L + 1)
                     if L > max_len:  # long segments: tails only
                         i = np.array([C - L])
@@ -499,7 +500,8 @@ def _solve_rows(D, T, M, widths, R, C):
         if sorted(map(len, paths)) != [C] * R:
             rows = _order_within(np.array(rows), cost2, start_r, end_r)
         grid = np.array(rows)
-    grid = _repair_exchange(grid, cost, M, start_r, end_r)
+    big = R * C > 250  # keep large pages fast: short segments, fewer rounds
+    grid = _repair_exchange(grid, cost, M, start_r, end_r, max_len=2 if big else 6, rounds=2 * R if big else 60)
     return grid, start_r, end_r
 
 
