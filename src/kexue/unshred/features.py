@@ -1,0 +1,124 @@
+"""Seam costs and text-line features of pieces (all vectorised with numpy).
+
+* :func:`seam_costs` — prediction-based dissimilarity of two touching edges (Pomeranz et al.):
+  each piece's last two pixel columns extrapolate the first column of its neighbour and vice
+  versa; the squared prediction errors are summed. Computed for all pairs at once with one
+  matrix product, so 1,000 pieces cost a fraction of a second.
+* :func:`ink_rows` — which pixel rows of a piece carry ink: pieces of the same text row share
+  the positions of their text lines (the row's "bands").
+* :func:`blank_widths` — how many blank pixel columns/rows a piece has at each edge: pieces of
+  the first column show the page's left margin, and so on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+INK = 0.3  # a pixel is ink when darker than this (0 = white, 1 = black); robust to grey noise
+
+
+def seam_costs(ink: np.ndarray) -> np.ndarray:
+    """``D[i, j]``: cost of putting piece ``j`` immediately right of piece ``i``.
+
+    ``ink`` has shape ``(n, faces, H, W)``; the cost is summed over faces. Prediction-based:
+    ``(2 R1_i - R2_i - L1_j)^2 + (2 L1_j - L2_j - R1_i)^2`` summed over the seam, where R1/R2 are
+    the last two columns of ``i`` and L1/L2 the first two of ``j``. The diagonal is ``inf``.
+    For the top-bottom seams, pass ``ink.swapaxes(2, 3)``.
+
+    >>> y, x = np.mgrid[0:6, 0:8]
+    >>> a = (np.sin(x / 3 + y) + 1)[None, None] / 2   # a smooth picture
+    >>> pieces = np.concatenate([a[..., :4], a[..., 4:]])   # a cut into a left and a right half
+    >>> d = seam_costs(pieces)
+    >>> bool(d[0, 1] < 0.1 * d[1, 0])
+    True
+    """
+    n = ink.shape[0]
+    x = ink.astype(np.float64).reshape(n, -1, ink.shape[3]) if ink.ndim == 4 else ink
+    r1, r2, l1, l2 = x[:, :, -1], x[:, :, -2], x[:, :, 0], x[:, :, 1]
+    pr = 2 * r1 - r2  # prediction of the right neighbour's first column
+    pl = 2 * l1 - l2  # prediction of the left neighbour's last column
+    d = ((pr * pr).sum(1)[:, None] + (l1 * l1).sum(1)[None] - 2 * pr @ l1.T
+         + (pl * pl).sum(1)[None] + (r1 * r1).sum(1)[:, None] - 2 * r1 @ pl.T)
+    d = np.maximum(d, 0.0)
+    np.fill_diagonal(d, np.inf)
+    return d
+
+
+def ink_rows(ink: np.ndarray) -> np.ndarray:
+    """Boolean ``(n, faces, H)``: does pixel row ``y`` of the piece hold any ink pixel?
+
+    >>> x = np.zeros((1, 1, 5, 4)); x[0, 0, 2, 1] = 1
+    >>> ink_rows(x)[0, 0].astype(int).tolist()
+    [0, 0, 1, 0, 0]
+    """
+    return (ink > INK).any(axis=3)
+
+
+def blank_widths(ink: np.ndarray) -> dict[str, np.ndarray]:
+    """Blank columns at the left/right and blank rows at the top/bottom of each piece, per face:
+    arrays of shape ``(n, faces)``; a fully blank edge region counts as the full size.
+
+    >>> x = np.zeros((1, 1, 4, 6)); x[0, 0, 1, 2:4] = 1
+    >>> {k: int(v[0, 0]) for k, v in blank_widths(x).items()}
+    {'left': 2, 'right': 2, 'top': 1, 'bottom': 2}
+    """
+    mask = ink > INK
+    cols = mask.any(axis=2)  # (n, f, W)
+    rows = mask.any(axis=3)  # (n, f, H)
+
+    def lead(m: np.ndarray) -> np.ndarray:
+        size = m.shape[-1]
+        return np.where(m.any(-1), m.argmax(-1), size)
+
+    return {"left": lead(cols), "right": lead(cols[..., ::-1]), "top": lead(rows), "bottom": lead(rows[..., ::-1])}
+
+
+def line_pitch(profile: np.ndarray, lo: int = 6) -> int | None:
+    """The text-line pitch (pixels) of a long ink-row profile, from its autocorrelation; ``None``
+    when no clear period shows.
+
+    >>> prof = np.tile([1] * 12 + [0] * 8, 20).astype(float)
+    >>> line_pitch(prof)
+    20
+    """
+    x = np.asarray(profile, dtype=float)
+    x = x - x.mean()
+    if not np.any(x):
+        return None
+    n = len(x)
+    f = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(f * np.conj(f))[:n]
+    ac = ac / ac[0]
+    hi = n // 3
+    if hi <= lo + 2:
+        return None
+    seg = ac[lo:hi]
+    # first local maximum that is near the global maximum of the range
+    peaks = [k for k in range(1, len(seg) - 1) if seg[k] >= seg[k - 1] and seg[k] >= seg[k + 1]]
+    if not peaks:
+        return None
+    best = max(seg[k] for k in peaks)
+    if best < 0.2:
+        return None
+    k = next(k for k in peaks if seg[k] >= 0.8 * best)
+    return int(k + lo)
+
+
+def denoise(ink: np.ndarray) -> np.ndarray:
+    """Remove scanner-like grey noise from the paper: estimate the noise level from the
+    near-white pixels and subtract three times it (clean pages come back unchanged).
+
+    >>> rng = np.random.default_rng(0)
+    >>> noisy = np.clip(rng.normal(0, 0.04, (2, 1, 50, 40)), 0, 1)
+    >>> float(denoise(noisy).max()) < 0.1, bool((denoise(np.zeros((1, 1, 5, 5))) == 0).all())
+    (True, True)
+    """
+    x = np.asarray(ink, dtype=np.float32)
+    low = x[x < INK]
+    if low.size == 0:
+        return x
+    sigma = float(np.quantile(low, 0.9)) / 1.28
+    t = min(3.0 * sigma, 0.25)
+    if t < 0.01:
+        return x
+    return np.clip((x - t) / (1.0 - t), 0.0, 1.0)

@@ -1,0 +1,800 @@
+"""The unshredding solver: pieces in, a grid of piece ids out, with no human help.
+
+Pipeline (every stage vectorised with numpy; timings are kept per stage):
+
+1. **Faces** (two-sided sets only): each piece has two faces, one on each page. Confident seam
+   matches (mutual best neighbours with a clear margin over the runner-up) say "these two faces
+   lie on the same page", and the two faces of a piece lie on different pages; a
+   maximum-confidence spanning forest with parity (union-find) gives every face its page. The
+   back face, mirrored left-right, then sits exactly where its front face sits, so each piece
+   becomes one two-channel piece and all seam costs are summed over both pages.
+2. **Seam costs**: prediction-based dissimilarity of every left-right and top-bottom pair.
+3. **Rows**: R rows are grown column by column from the R pieces that show the widest blank
+   left margin; at each column one linear assignment (Hungarian method) gives every row its
+   next piece, scored by the seam and by text-line agreement (a piece of the right row has ink
+   only on pixel rows where the row's other pieces have ink). The same is done from the right
+   margin; the better grid is kept and repaired by exchanging row tails, then each row is
+   re-ordered as a shortest Hamiltonian path.
+4. **Row order**: the rows, now whole strips of the page, are ordered as a shortest
+   Hamiltonian path on their top-bottom seams plus text-line pitch continuity, with the page's
+   blank top and bottom margins as start and end.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UsageError
+from .features import blank_widths, denoise, ink_rows, line_pitch, seam_costs
+from .paths import shortest_path, split_paths
+from .pieces import Pieces, infer_layout
+
+MU_MARGIN = 0.3   # reward per blank margin pixel (up to the margin width) for a row's first/last piece
+NU_PHASE = 0.1  # weight (per pixel, per column) of line-phase mismatch between stacked rows
+NU_PITCH = 0.05   # weight of line-pitch discontinuity between stacked rows
+BIG = 1e6
+ROW_PASSES = 0
+REFINE_2D = True
+LAM_ROW = 0.02
+LAM_PAIR = 0.05  # weight of text-line disagreement between left-right neighbours (per pixel row)
+STAGE1 = 0.1
+STAGE1_LR_ONLY = True
+FACE_TOUR = True
+
+
+@dataclass
+class Constraint:
+    """``kind`` is ``"lock"`` or ``"forbid"``; ``a`` and ``b`` are piece stems; ``down`` is True for
+    "b is below a" (``A/B``) and False for "b is right of a" (``A:B``).
+
+    >>> Constraint.parse("lock", "007:012")
+    Constraint(kind='lock', a='007', b='012', down=False)
+    """
+
+    kind: str
+    a: str
+    b: str
+    down: bool
+
+    @classmethod
+    def parse(cls, kind: str, text: str) -> Constraint:
+        """Read ``A:B`` (B right of A) or ``A/B`` (B below A)."""
+        for sep, down in ((":", False), ("/", True)):
+            if sep in text:
+                a, b = text.split(sep, 1)
+                if a and b:
+                    return cls(kind, a.strip(), b.strip(), down)
+        raise UsageError(f"--{kind} {text!r}: write A:B (B right of A) or A/B (B below A)")
+
+
+@dataclass
+class Solution:
+    """A solved page: ``index[r, c]`` is the piece at row r, column c; ``front[k]`` the face of piece k
+    shown on the front page (always 0 for one-sided sets). ``grid``/``grid_back`` hold stems.
+    ``lr_conf`` (R, C-1) and ``tb_conf`` (R-1, C) are per-seam confidences in [0, 1]."""
+
+    pieces: Pieces
+    index: np.ndarray
+    front: np.ndarray
+    lr_conf: np.ndarray
+    tb_conf: np.ndarray
+    times: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return int(self.index.shape[0])
+
+    @property
+    def cols(self) -> int:
+        return int(self.index.shape[1])
+
+    @property
+    def grid(self) -> list[list[str]]:
+        """The front page: rows top to bottom of stems left to right (with face suffix if two-sided)."""
+        p = self.pieces
+        return [[p.face_stem(int(k), int(self.front[k])) for k in row] for row in self.index]
+
+    @property
+    def grid_back(self) -> list[list[str]] | None:
+        """The back page read as a normal page (columns mirrored), or None for one-sided sets."""
+        p = self.pieces
+        if not p.two_sided:
+            return None
+        return [[p.face_stem(int(k), 1 - int(self.front[k])) for k in row[::-1]] for row in self.index]
+
+    def weakest_seams(self, k: int = 10) -> list[dict]:
+        """The ``k`` least certain seams: kind (``lr``/``tb``), cell, the two stems, confidence."""
+        g, out = self.grid, []
+        for (r, c), v in np.ndenumerate(self.lr_conf):
+            out.append({"kind": "lr", "row": r, "col": c, "a": g[r][c], "b": g[r][c + 1], "confidence": float(v)})
+        for (r, c), v in np.ndenumerate(self.tb_conf):
+            out.append({"kind": "tb", "row": r, "col": c, "a": g[r][c], "b": g[r + 1][c], "confidence": float(v)})
+        return sorted(out, key=lambda d: d["confidence"])[:k]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _scale(d: np.ndarray) -> float:
+    """A robust unit for seam costs: the mean of each piece's best (positive) cost."""
+    m = np.min(d, axis=1)
+    m = m[np.isfinite(m) & (m > 0)]
+    return float(np.mean(m)) if m.size else 1.0
+
+
+def _confidence(d: np.ndarray, i: int, j: int) -> float:
+    """1 - d(i,j) / best alternative for either side; 0 when the seam carries no information."""
+    di = d[i].copy()
+    di[j] = np.inf
+    dj = d[:, j].copy()
+    dj[i] = np.inf
+    alt = min(float(np.min(di)), float(np.min(dj)))
+    if not np.isfinite(alt) or alt <= 0:
+        return 0.0
+    return float(np.clip(1.0 - d[i, j] / alt, 0.0, 1.0))
+
+
+class _UF:
+    """Union-find with parity (same page = 0, other page = 1)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.par = [0] * n
+
+    def find(self, x: int) -> tuple[int, int]:
+        p = 0
+        root = x
+        while self.parent[root] != root:
+            p ^= self.par[root]
+            root = self.parent[root]
+        # path compression
+        q, acc = x, p
+        while self.parent[q] != q:
+            nxt, pq = self.parent[q], self.par[q]
+            self.parent[q], self.par[q] = root, acc
+            acc ^= pq
+            q = nxt
+        return root, p
+
+    def union(self, a: int, b: int, parity: int) -> bool:
+        ra, pa = self.find(a)
+        rb, pb = self.find(b)
+        if ra == rb:
+            return False
+        self.parent[rb] = ra
+        self.par[rb] = pa ^ pb ^ parity
+        return True
+
+
+def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
+    """For a two-sided set, the face (0 = ``a``, 1 = ``b``) of each piece that lies on the front
+    page. The front page is the one holding most ``a`` faces.
+
+    >>> from kexue.unshred.synth import text_page, shred
+    >>> s = shred(text_page(seed=1), 4, 5, back=text_page(seed=2), seed=3)
+    >>> f = assign_faces(s.pieces, rows=4)
+    >>> f.shape, set(f.tolist()) <= {0, 1}
+    ((20,), True)
+    """
+    n = pieces.n
+    faces = denoise(pieces.ink.reshape(2 * n, 1, *pieces.shape))  # face 2k = a, 2k+1 = b
+    edges, weak = [], []
+    lr_edges = 0
+    for d in (seam_costs(faces), seam_costs(faces.swapaxes(2, 3))):
+        lr_edges = lr_edges or len(edges)
+        s0 = _scale(d)
+        for k in range(n):  # a piece's own faces are never neighbours
+            d[2 * k, 2 * k + 1] = d[2 * k + 1, 2 * k] = np.inf
+        best_r = np.argmin(d, axis=1)
+        best_c = np.argmin(d, axis=0)
+        srt_r = np.sort(d, axis=1)
+        srt_c = np.sort(d, axis=0)
+        for u in range(2 * n):
+            v = int(best_r[u])
+            d1 = d[u, v]
+            if not np.isfinite(d1):
+                continue
+            if best_c[v] == u:
+                alt = min(srt_r[u, 1], srt_c[1, v])
+                edges.append(((alt - d1) / (alt + s0), u, v))
+            else:
+                weak.append(((srt_r[u, 1] - d1) / (srt_r[u, 1] + s0), u, v))
+    # 1. confident mutual matches: a spanning forest with parity (same page)
+    uf = _UF(2 * n)
+    for k in range(n):
+        uf.union(2 * k, 2 * k + 1, 1)
+    for c, u, v in sorted(edges[:lr_edges] if STAGE1_LR_ONLY else edges, reverse=True):
+        if c > STAGE1:
+            uf.union(u, v, 0)
+    # 2. join the remaining components by a vote of all other best matches between them,
+    # the most decisive pair of components first
+    votes = [(max(c, 0.0) + 0.01, u, v) for c, u, v in edges + weak]
+    if FACE_TOUR and rows is not None and rows > 1:
+        # rows of faces: one travelling-salesman tour through all faces of both pages splits
+        # them into 2 * rows rows, each from one page; neighbours in a row vote "same page"
+        lr = seam_costs(faces)
+        lr = lr / _scale(lr)
+        for k in range(n):
+            lr[2 * k, 2 * k + 1] = lr[2 * k + 1, 2 * k] = np.inf
+        m = ink_rows(faces)
+        w = blank_widths(faces)
+        lw, rw = w["left"][:, 0].astype(float), w["right"][:, 0].astype(float)
+        cap_l = np.median(np.sort(lw)[-2 * rows:])
+        cap_r = np.median(np.sort(rw)[-2 * rows:])
+        for path in split_paths(lr + LAM_PAIR * _pair_band(m), 2 * rows, -MU_MARGIN * np.minimum(lw, cap_l),
+                                -MU_MARGIN * np.minimum(rw, cap_r), runs=1):
+            votes += [(0.5, u, v) for u, v in zip(path[:-1], path[1:], strict=True)]
+    vw = np.array([v[0] for v in votes])
+    vu = np.array([v[1] for v in votes], dtype=int)
+    vv = np.array([v[2] for v in votes], dtype=int)
+    while True:
+        found = [uf.find(f) for f in range(2 * n)]
+        root = np.array([r for r, _ in found])
+        par = np.array([q for _, q in found])
+        roots, comp = np.unique(root, return_inverse=True)
+        if len(roots) == 1:
+            break
+        cu, cv = comp[vu], comp[vv]
+        cross = cu != cv
+        if not cross.any():
+            break
+        a_, b_ = np.minimum(cu, cv)[cross], np.maximum(cu, cv)[cross]
+        x = (par[vu] ^ par[vv])[cross]
+        tally = np.zeros((len(roots), len(roots), 2))
+        np.add.at(tally, (a_, b_, x), vw[cross])
+        total = tally.sum(-1)
+        diff = np.where(total > 0, np.abs(tally[..., 0] - tally[..., 1]) + 1e-6 * total, -np.inf)
+        if not np.isfinite(diff).any():
+            break
+        i, j = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        xbest = 0 if tally[i, j, 0] >= tally[i, j, 1] else 1
+        u, v = int(np.flatnonzero(comp == i)[0]), int(np.flatnonzero(comp == j)[0])
+        uf.union(u, v, int(xbest ^ par[u] ^ par[v]))
+    y = np.array([1 - 2 * uf.find(2 * k)[1] for k in range(n)], dtype=float)
+    A = np.zeros((n, n))
+    for w, u, v in edges:
+        if w <= 0:
+            continue
+        k, l_ = u // 2, v // 2
+        sign = (1 if u % 2 == 0 else -1) * (1 if v % 2 == 0 else -1)
+        A[k, l_] += sign * w
+        A[l_, k] += sign * w
+    for _ in range(4 * n):
+        gain = -2 * y * (A @ y)
+        k = int(np.argmax(gain))
+        if gain[k] <= 1e-12:
+            break
+        y[k] = -y[k]
+    if (y > 0).sum() < (y < 0).sum():
+        y = -y
+    front = (y < 0).astype(int)  # face a on page 0 (the front) -> 0
+    return front
+
+
+def _constraint_matrices(pieces: Pieces, front: np.ndarray, constraints) -> tuple[list, list, list, list]:
+    """Translate constraints on stems into (i, j) pairs on the front page."""
+    lookup: dict[str, tuple[int, int | None]] = {}
+    for k, pid in enumerate(pieces.ids):
+        lookup[pid] = (k, None)
+        for f, suf in enumerate(pieces.faces):
+            if suf:
+                lookup[pid + suf] = (k, f)
+                lookup[pid + suf.swapcase()] = (k, f)
+    out = {("lock", False): [], ("lock", True): [], ("forbid", False): [], ("forbid", True): []}
+    for c in constraints:
+        for s in (c.a, c.b):
+            if s not in lookup:
+                raise UsageError(f"--{c.kind} names piece {s!r}, which is not among the pieces")
+        (i, fi), (j, fj) = lookup[c.a], lookup[c.b]
+        if i == j:
+            raise UsageError(f"--{c.kind} {c.a} and {c.b} are the same piece")
+        on_back = [f is not None and f != front[k] for k, f in ((i, fi), (j, fj))]
+        if on_back[0] != on_back[1] and fi is not None and fj is not None:
+            raise UsageError(f"--{c.kind} {c.a}, {c.b}: these faces lie on different pages")
+        back = on_back[0] or on_back[1]
+        if back and not c.down:
+            i, j = j, i  # right of, on the back page = left of, on the front
+        out[(c.kind, c.down)].append((i, j))
+    lr_lock, tb_lock = out[("lock", False)], out[("lock", True)]
+    lr_forbid, tb_forbid = out[("forbid", False)], out[("forbid", True)]
+    for locks, forbids, name in ((lr_lock, lr_forbid, "right of"), (tb_lock, tb_forbid, "below")):
+        for pair in set(locks) & set(forbids):
+            raise UsageError(f"contradictory constraints: piece {pieces.ids[pair[1]]} is both locked and "
+                             f"forbidden {name} {pieces.ids[pair[0]]}")
+        for sel in (0, 1):
+            seen: dict[int, int] = {}
+            for pair in locks:
+                key, other = pair[sel], pair[1 - sel]
+                if key in seen and seen[key] != other:
+                    raise UsageError(f"contradictory --lock: piece {pieces.ids[key]} cannot have two "
+                                     f"different neighbours on the same side")
+                seen[key] = other
+    return lr_lock, tb_lock, lr_forbid, tb_forbid
+
+
+# ----------------------------------------------------------------------------- rows
+def _split_rows(Mf: np.ndarray, row) -> float:
+    """Text-line disagreement inside a row: pixel rows where some pieces have ink and others not,
+    sum of cnt * (C - cnt) / (C - 1); low when all pieces share the same text lines."""
+    c = Mf[row].sum(0)
+    C = len(row)
+    return float((c * (C - c)).sum() / max(C - 1, 1))
+
+
+def _repair_exchange(grid, cost, M, start_r, end_r, lam: float = 0.05, max_len: int = 6,
+                     rounds: int = 60) -> np.ndarray:
+    """Exchange two segments of equal length between two rows (any positions; tails of any
+    length) while seams + margins + text-line disagreement drop. Undoes rows that crossed
+    over at blank seams. Vectorised over the segment positions."""
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 2:
+        return grid
+    Mf = M.reshape(M.shape[0], -1).astype(np.float64)
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+
+    def split(cnt):
+        return (cnt * (C - cnt)).sum(-1) / max(C - 1, 1)
+
+    for _ in range(rounds):
+        cnt = np.stack([Mf[row].sum(0) for row in grid])
+        base = split(cnt)
+        pref = [np.vstack([np.zeros(Mf.shape[1]), np.cumsum(Mf[row], axis=0)]) for row in grid]
+        best = (-1e-9, None)
+        for r in range(R):
+            for q in range(r + 1, R):
+                a, b = grid[r], grid[q]
+                lens = list(range(1, min(max_len, C - 1) + 1))
+                tails = [x for x in range(max_len + 1, C) if x not in lens] if R * C <= 250 else []
+                for L in lens + tails:
+                    i = np.arange(C - L + 1)
+                    if L > max_len:  # long segments: tails only
+                        i = np.array([C - L])
+                    I, J = np.meshgrid(i, i if L <= max_len else i, indexing="ij")
+                    I, J = I.ravel(), J.ravel()
+                    d = np.zeros(I.shape)
+                    for x, y, X_, Y_ in ((a, b, I, J), (b, a, J, I)):
+                        # row x gets y[Y_:Y_+L] in place of x[X_:X_+L]
+                        has_l = X_ > 0
+                        xl = x[np.maximum(X_ - 1, 0)]
+                        d += np.where(has_l, cf[xl, y[Y_]] - cf[xl, x[X_]], st[x[0]] - st[y[Y_]])
+                        has_r = X_ + L < C
+                        xr = x[np.minimum(X_ + L, C - 1)]
+                        d += np.where(has_r, cf[y[Y_ + L - 1], xr] - cf[x[X_ + L - 1], xr],
+                                      en[x[C - 1]] - en[y[Y_ + L - 1]])
+                    if d.min() > best[0] + lam * (base[r] + base[q]):
+                        continue
+                    seg_a = pref[r][I + L] - pref[r][I]
+                    seg_b = pref[q][J + L] - pref[q][J]
+                    na = cnt[r] - seg_a + seg_b
+                    nb = cnt[q] - seg_b + seg_a
+                    tot = d + lam * (split(na) + split(nb) - base[r] - base[q])
+                    k = int(np.argmin(tot))
+                    if tot[k] < best[0]:
+                        best = (float(tot[k]), (r, q, int(I[k]), int(J[k]), L))
+        if best[1] is None:
+            break
+        r, q, i0, j0, L = best[1]
+        sa = grid[r, i0:i0 + L].copy()
+        grid[r, i0:i0 + L] = grid[q, j0:j0 + L]
+        grid[q, j0:j0 + L] = sa
+    return grid
+
+
+def _order_within(grid, D, start_r, end_r) -> np.ndarray:
+    out = grid.copy()
+    for r, row in enumerate(grid):
+        sub = D[np.ix_(row, row)]
+        order = shortest_path(sub, -start_r[row], -end_r[row])
+        out[r] = row[order]
+    return out
+
+
+def _pair_band(M: np.ndarray) -> np.ndarray:
+    """(n, n): pixel rows where exactly one of two pieces has ink (text lines that do not line
+    up), damped for nearly blank pieces (a blank margin strip is no evidence against anything)."""
+    m = M.reshape(M.shape[0], -1).astype(np.float64)
+    w = np.minimum(1.0, m.sum(1) / (0.2 * m.shape[1]))
+    h = M.shape[-1] / 180.0  # in units of a CUMCM piece height (180 px)
+    return (m @ (1 - m).T + (1 - m) @ m.T) * w[:, None] * w[None, :] / h
+
+
+def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray) -> list[list[int]]:
+    """Turn a set of paths into R rows of C: split paths longer than C at their worst seam, join
+    short ones at their best seam, and place what is left into free places."""
+    rows = [list(r) for r in rows if r]
+    for _ in range(4 * R * C):
+        long = [i for i, r in enumerate(rows) if len(r) > C]
+        if not long:
+            break
+        r = rows.pop(long[0])
+        links = D[r[:-1], r[1:]]
+        # cut off a full row at either end, at whichever of the two seams is worse
+        k = C if links[C - 1] >= links[len(r) - C - 1] else len(r) - C
+        rows += [r[:k], r[k:]]
+    while len(rows) > R:
+        sizes = np.array([len(r) for r in rows])
+        ends = np.array([r[-1] for r in rows])
+        starts = np.array([r[0] for r in rows])
+        c = D[np.ix_(ends, starts)].copy()
+        c[sizes[:, None] + sizes[None, :] > C] = np.inf
+        np.fill_diagonal(c, np.inf)
+        if not np.isfinite(c).any():
+            break
+        i, j = np.unravel_index(int(np.argmin(c)), c.shape)
+        rows[i] = rows[i] + rows[j]
+        rows.pop(j)
+    if len(rows) == R and all(len(r) == C for r in rows):
+        return rows
+    # dissolve the smallest rows into the free places of the others: insert each left-over
+    # segment whole at its best place (split at its worst seam only when it fits nowhere)
+    rows.sort(key=len, reverse=True)
+    keep, loose = rows[:R], [list(r) for r in rows[R:]]
+    while len(keep) < R:
+        keep.append([])
+    for r in keep:
+        while len(r) > C:
+            loose.append([r.pop()])
+    Mf = M.reshape(M.shape[0], -1).astype(np.float64)
+    while loose:
+        seg = loose.pop(0)
+        best = (np.inf, -1, 0)
+        for ri, r in enumerate(keep):
+            if len(r) + len(seg) > C:
+                continue
+            band = float(np.abs(Mf[r].mean(0) - Mf[seg].mean(0)).sum()) if r else 0.0
+            for pos in range(len(r) + 1):
+                left = D[r[pos - 1], seg[0]] if pos > 0 else 0.0
+                right = D[seg[-1], r[pos]] if pos < len(r) else 0.0
+                old = D[r[pos - 1], r[pos]] if 0 < pos < len(r) else 0.0
+                cst = left + right - old + LAM_PAIR * band
+                if cst < best[0]:
+                    best = (cst, ri, pos)
+        if best[1] < 0:
+            links = D[seg[:-1], seg[1:]]
+            k = int(np.argmax(links)) + 1
+            loose += [seg[:k], seg[k:]]
+            continue
+        _, ri, pos = best
+        keep[ri][pos:pos] = seg
+    return keep
+
+
+def _solve_rows(D, T, M, widths, R, C):
+    """Rows as R x C piece indices (rows not yet ordered): the pieces are split into R paths by
+    one asymmetric travelling-salesman tour (seams + text-line agreement of neighbours, with the
+    blank margins as row starts and ends), balanced to C pieces each, then each row re-ordered."""
+    n = D.shape[0]
+    lw = widths["left"].sum(1).astype(float)
+    rw = widths["right"].sum(1).astype(float)
+    cap = np.median(np.sort(lw)[-R:]) if n >= R else 1.0
+    start_r = MU_MARGIN * np.minimum(lw, cap)
+    cap = np.median(np.sort(rw)[-R:]) if n >= R else 1.0
+    end_r = MU_MARGIN * np.minimum(rw, cap)
+    if C == 1:
+        return np.arange(n)[:, None], start_r, end_r
+    if R == 1:
+        grid = np.arange(n)[None]
+        return _order_within(grid, D, start_r, end_r), start_r, end_r
+    cost = D + LAM_PAIR * _pair_band(M)
+    paths = split_paths(cost, R, -start_r, -end_r, runs=1)
+    rows = _balance(paths, R, C, cost, M)
+    if sorted(map(len, paths)) != [C] * R:  # rows were rebuilt: order them again
+        rows = _order_within(np.array(rows), cost, start_r, end_r)
+    grid = np.array(rows)
+    for _ in range(ROW_PASSES):
+        # second pass: pieces should also agree with the text lines of the row their neighbour
+        # was given (the rows' mean profiles are far more reliable than single pieces)
+        Mf = M.reshape(n, -1).astype(np.float64)
+        row_of = np.empty(n, dtype=int)
+        for r, row in enumerate(grid):
+            row_of[row] = r
+        prof = np.stack([Mf[row].mean(0) for row in grid])
+        mis = np.abs(Mf[:, None, :] - prof[None]).sum(-1)  # (n, R)
+        cost2 = cost + LAM_ROW * 0.5 * (mis[:, row_of].T + mis[:, row_of])
+        paths = split_paths(cost2, R, -start_r, -end_r, runs=1)
+        rows = _balance(paths, R, C, cost2, M)
+        if sorted(map(len, paths)) != [C] * R:
+            rows = _order_within(np.array(rows), cost2, start_r, end_r)
+        grid = np.array(rows)
+    big = R * C > 250  # keep large pages fast: short segments, fewer rounds
+    grid = _repair_exchange(grid, cost, M, start_r, end_r, max_len=2 if big else 6, rounds=2 * R if big else 60)
+    return grid, start_r, end_r
+
+
+def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
+    """Re-order each row with its neighbours above and below fixed: left-right seams plus the
+    top-bottom seams to the rows above and below (pairwise swaps and single moves)."""
+    grid = grid.copy()
+    R, C = grid.shape
+    if R == 1 or C < 2:
+        return grid
+    Tf = np.where(np.isfinite(T), T, BIG)
+    cf = np.where(np.isfinite(cost), cost, BIG)
+
+    def energy(row, r):
+        e = float(cf[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
+        if r > 0:
+            e += float(Tf[grid[r - 1], row].sum())
+        if r < R - 1:
+            e += float(Tf[row, grid[r + 1]].sum())
+        return e
+
+    for _ in range(sweeps):
+        changed = False
+        for r in range(R):
+            row = grid[r].copy()
+            best = energy(row, r)
+            improved = True
+            while improved:
+                improved = False
+                for i in range(C):
+                    for j in range(i + 1, C):
+                        cand = row.copy()
+                        cand[i], cand[j] = cand[j], cand[i]
+                        e = energy(cand, r)
+                        if e < best - 1e-9:
+                            row, best, improved = cand, e, True
+                    for j in range(C):
+                        if j == i:
+                            continue
+                        lst = list(row)
+                        v = lst.pop(i)
+                        lst.insert(j, v)
+                        cand = np.array(lst)
+                        e = energy(cand, r)
+                        if e < best - 1e-9:
+                            row, best, improved = cand, e, True
+            if not np.array_equal(row, grid[r]):
+                grid[r] = row
+                changed = True
+        if not changed:
+            break
+    return grid
+
+
+def _choose_orders(grid, D, T, start_r, end_r, judge=None, sweeps: int = 2) -> np.ndarray:
+    """For each row pick, between its current order and its shortest path on seam costs alone,
+    the one that also fits the rows above and below better (top-bottom seams)."""
+    grid = grid.copy()
+    R, C = grid.shape
+    Tf = np.where(np.isfinite(T), T, BIG)
+    Df = np.where(np.isfinite(judge if judge is not None else D), judge if judge is not None else D, BIG)
+    alt = _order_within(grid, D, start_r, end_r)
+
+    def energy(row, r):
+        e = float(Df[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
+        if r > 0:
+            e += float(Tf[grid[r - 1], row].sum())
+        if r < R - 1:
+            e += float(Tf[row, grid[r + 1]].sum())
+        return e
+
+    for _ in range(sweeps):
+        for r in range(R):
+            if energy(alt[r], r) < energy(grid[r], r) - 1e-9:
+                grid[r], alt[r] = alt[r].copy(), grid[r].copy()
+    return grid
+
+
+# ----------------------------------------------------------------------------- row order
+def _grouped_path(cost: np.ndarray, start: np.ndarray, end: np.ndarray, groups: int) -> list[int]:
+    """Shortest path visiting exactly one node of each group (node v is in group v % groups),
+    by dynamic programming over subsets of groups (exact; groups <= ~13)."""
+    m = cost.shape[0]
+    grp = np.arange(m) % groups
+    size = 1 << groups
+    c = np.where(np.isfinite(cost), cost, 1e12)
+    dp = np.full((size, m), np.inf)
+    par = np.full((size, m), -1, dtype=np.int64)
+    for v in range(m):
+        dp[1 << grp[v], v] = start[v]
+    for mask in sorted(range(1, size), key=lambda x: bin(x).count("1")):
+        row = dp[mask]
+        if not np.isfinite(row).any():
+            continue
+        cand = row[:, None] + c
+        bj = np.argmin(cand, axis=0)
+        best = cand[bj, np.arange(m)]
+        for w in range(m):
+            if mask >> grp[w] & 1:
+                continue
+            m2 = mask | (1 << grp[w])
+            if best[w] < dp[m2, w]:
+                dp[m2, w] = best[w]
+                par[m2, w] = bj[w]
+    full = size - 1
+    last = int(np.argmin(dp[full] + end))
+    order, mask = [], full
+    while last >= 0:
+        order.append(last)
+        prev = int(par[mask, last])
+        mask &= ~(1 << grp[last])
+        last = prev
+    return order[::-1]
+
+
+def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Order the rows top to bottom: a shortest path over rows on their top-bottom seams plus
+    text-line pitch continuity, starting at the page's blank top margin and ending at its bottom
+    margin. Two-sided pages may also turn a row over (its faces swap pages and its order reverses)
+    when its faces were put on the wrong pages. Returns the ordered grid and per-row turn flags."""
+    R, C = grid.shape
+    n = X.shape[0]
+    if R == 1:
+        return grid, np.zeros(1, bool)
+    cands = [grid[r] for r in range(R)]
+    if two_sided and R <= 13:
+        Xf = X[:, ::-1, :, ::-1]
+        Xo = np.concatenate([X, Xf])
+        To = seam_costs(Xo.swapaxes(2, 3))
+        To = To / _scale(To[:n, :n])
+        Mo = np.concatenate([M, M[:, ::-1]])
+        wo = {k: np.concatenate([v, v[:, ::-1]]) for k, v in widths.items()}
+        cands += [grid[r][::-1] + n for r in range(R)]
+    else:
+        To, Mo, wo = T, M, widths
+    G = np.array(cands)
+    m = len(G)
+    prof = np.stack([(Mo[row].sum(0) > 0) for row in G]).astype(float)  # (m, faces, H)
+    H = prof.shape[-1]
+    cost = np.zeros((m, m))
+    for r in range(m):
+        cost[r] = To[G[r][None, :], G].sum(1)
+    grp = np.arange(m) % R
+    cost[grp[:, None] == grp[None, :]] = np.inf
+    pitch = line_pitch(prof[:R].sum(1).reshape(-1))
+    if pitch and pitch < H:
+        lo = max(H - pitch, pitch)
+        y = np.arange(lo, min(H + pitch, 2 * H))
+        for r in range(m):
+            for s_ in range(m):
+                if grp[r] != grp[s_]:
+                    q = np.concatenate([prof[r], prof[s_]], axis=-1)
+                    cost[r, s_] += NU_PITCH * C * float(np.abs(q[:, y] - q[:, y - pitch]).sum())
+    if pitch and pitch < H and NU_PHASE > 0:
+        # text lines continue with the same pitch across the cut: a line starting at y in row r
+        # is a line starting at y - H (mod pitch) in the row below
+        starts = []
+        for r in range(m):
+            q = prof[r].max(0)
+            st_ = np.flatnonzero((q[1:] > 0) & (q[:-1] == 0)) + 1
+            if st_.size:
+                ang = 2 * np.pi * (st_ % pitch) / pitch
+                starts.append(np.angle(np.exp(1j * ang).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
+            else:
+                starts.append(np.nan)
+        ph = np.array(starts)
+        delta = (ph[None, :] - ph[:, None] + H) % pitch
+        dist = np.minimum(delta, pitch - delta)
+        cost += np.where(np.isfinite(dist), NU_PHASE * C * dist, 0.0)
+    top = wo["top"][G].min(1).sum(1).astype(float)
+    bottom = wo["bottom"][G].min(1).sum(1).astype(float)
+    if m > R:
+        order = _grouped_path(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom, R)
+    else:
+        order = shortest_path(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom)
+    turned = np.array([o >= R for o in order])
+    out = np.array([G[o] % n for o in order])
+    return out, turned
+
+
+# ----------------------------------------------------------------------------- solve
+def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, constraints=()) -> Solution:
+    """Reassemble ``pieces`` into a page. ``rows``/``cols`` default to the layout worked out from
+    the piece count and shape; ``constraints`` is a list of :class:`Constraint` (lock/forbid).
+
+    >>> from kexue.unshred.synth import text_page, shred
+    >>> s = shred(text_page(seed=0), 3, 4, seed=1)
+    >>> solve(s.pieces, 3, 4).grid == s.true_grid
+    True
+    """
+    t0 = time.perf_counter()
+    times: dict[str, float] = {}
+    R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
+    n = pieces.n
+    if pieces.two_sided:
+        front = assign_faces(pieces, R if C > 1 else None)
+        f = pieces.ink[np.arange(n), front]
+        b = pieces.ink[np.arange(n), 1 - front][:, :, ::-1]
+        X = np.stack([f, b], axis=1)
+    else:
+        front = np.zeros(n, dtype=int)
+        X = pieces.ink
+    times["faces"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    lr_lock, tb_lock, lr_forbid, tb_forbid = _constraint_matrices(pieces, front, constraints)
+    transposed = C == 1 and R > 1
+    if transposed:  # one column of pieces: solve it as one row of the transposed page
+        X = X.swapaxes(2, 3)
+        R, C = C, R
+        lr_lock, tb_lock, lr_forbid, tb_forbid = tb_lock, lr_lock, tb_forbid, lr_forbid
+    X = denoise(X)
+    D0 = seam_costs(X)
+    T0 = seam_costs(X.swapaxes(2, 3))
+    D = D0 / _scale(D0)
+    T = T0 / _scale(T0)
+    for (i, j) in lr_lock:
+        D[i, :] += BIG
+        D[:, j] += BIG
+        D[i, j] = -BIG
+    for (i, j) in lr_forbid:
+        D[i, j] = np.inf
+    for (i, j) in tb_lock:
+        T[i, :] += BIG
+        T[:, j] += BIG
+        T[i, j] = -BIG
+    for (i, j) in tb_forbid:
+        T[i, j] = np.inf
+    M = ink_rows(X)
+    widths = blank_widths(X)
+    times["costs"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if n == 1:
+        grid = np.zeros((1, 1), dtype=int)
+    else:
+        grid, start_r, end_r = _solve_rows(D, T, M, widths, R, C)
+    times["rows"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if R > 1:
+        grid, turned = _order_rows(grid, X, T, M, widths, pieces.two_sided)
+        if turned.any():  # rows turned over: their faces swap pages; recompute the costs
+            for r in np.flatnonzero(turned):
+                front[grid[r]] ^= 1
+            X = np.stack([pieces.ink[np.arange(n), front], pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1)
+            X = denoise(X)
+            if transposed:
+                X = X.swapaxes(2, 3)
+            D0 = seam_costs(X)
+            T0 = seam_costs(X.swapaxes(2, 3))
+            D, T = D0 / _scale(D0), T0 / _scale(T0)
+            M = ink_rows(X)
+        grid = _choose_orders(grid, D, T, start_r, end_r, D + LAM_PAIR * _pair_band(M))
+        if REFINE_2D:
+            grid = _refine_2d(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
+    times["row_order"] = time.perf_counter() - t
+    if transposed:
+        grid = grid.T
+        D0, T0 = T0, D0
+    lr = np.array([[_confidence(D0, a, b) for a, b in zip(row[:-1], row[1:], strict=True)] for row in grid])
+    tb = np.array([[_confidence(T0, a, b) for a, b in zip(grid[r], grid[r + 1], strict=True)]
+                   for r in range(grid.shape[0] - 1)])
+    lr = lr.reshape(grid.shape[0], max(grid.shape[1] - 1, 0))
+    tb = tb.reshape(max(grid.shape[0] - 1, 0), grid.shape[1])
+    times["total"] = time.perf_counter() - t0
+    sol = Solution(pieces, grid, front, lr, tb, times)
+    if R > 1 and C > 1:
+        from .paths import _elkai
+
+        if _elkai() is None:
+            sol.notes.append("elkai (LKH) is not installed: rows were found by a weaker local search; "
+                             "pip install elkai for the full accuracy")
+    _check_constraints(sol, constraints)
+    return sol
+
+
+def _check_constraints(sol: Solution, constraints) -> None:
+    """Note every lock/forbid that the final grid does not honour (on the page of the named faces)."""
+    pages = [sol.grid] + ([sol.grid_back] if sol.grid_back is not None else [])
+    pairs_lr, pairs_tb = set(), set()
+    k = len(sol.pieces.faces[0])
+
+    def bare(x: str) -> str:
+        return x[:len(x) - k].lower()
+
+    for g in pages:
+        for row in g:
+            for a, b in zip(row[:-1], row[1:], strict=True):
+                pairs_lr.add((a.lower(), b.lower()))
+                pairs_lr.add((bare(a), bare(b)))
+        for r1, r2 in zip(g[:-1], g[1:], strict=True):
+            for a, b in zip(r1, r2, strict=True):
+                pairs_tb.add((a.lower(), b.lower()))
+                pairs_tb.add((bare(a), bare(b)))
+    for c in constraints:
+        holds = (c.a.lower(), c.b.lower()) in (pairs_tb if c.down else pairs_lr)
+        if holds != (c.kind == "lock"):
+            sol.notes.append(f"could not honour {c.kind} {c.a}{'/' if c.down else ':'}{c.b}")
