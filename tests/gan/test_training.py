@@ -156,3 +156,29 @@ def test_cli_fid_needs_an_image_checkpoint(tmp_path):
     train_gan(GanConfig(data="toy2d", steps=2, every=1), tmp_path / "t")
     code, _, err = run_cli("gan", "fid", str(tmp_path / "t" / "last.pt"))
     assert code == 2 and "for images" in err
+
+
+def _ddp_worker(rank, port, out):
+    import os
+
+    os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port))
+    cfg = GanConfig(data="toy2d", loss="wgan-gp", steps=6, every=3, device="cpu", batch=32)
+    res, G = train_gan(cfg, out, return_generator=True)
+    torch.save({"g": [p.detach() for p in G.parameters()], "d_loss": res["d_loss"]}, f"{out}.{rank}")
+
+
+def test_two_process_ddp_gan_keeps_replicas_in_step(tmp_path):
+    """Under torchrun-like settings (gloo), the critic with its gradient penalty and the generator stay in step."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(port, str(tmp_path / "run")), nprocs=2, join=True)
+    a, b = (torch.load(tmp_path / f"run.{r}") for r in range(2))
+    assert all(torch.equal(p, q) for p, q in zip(a["g"], b["g"], strict=True))
+    assert a["d_loss"] == b["d_loss"]  # metrics reduced over ranks
+    assert (tmp_path / "run" / "last.pt").is_file()

@@ -85,6 +85,8 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
           gp_kind: Annotated[str, typer.Option("--gp-kind",
                                                help="one-sided (the article's) | two-sided")] = "one-sided",
           every: Annotated[int | None, typer.Option("--every", help="Steps between samples and checkpoints.")] = None,
+          ema: Annotated[float | None, typer.Option(
+              "--ema", help="Decay of the generator's weight average used for samples/metrics (0: off).")] = None,
           device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
           seed: SeedOpt = 0, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
     """Train a GAN with one of the losses; checkpoints are atomic and --resume continues a killed run.
@@ -99,7 +101,7 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
 
     quiet_if(quiet, json_out)
     cfg = GanConfig(data=data, model=model, loss=loss, steps=steps, batch=batch, n_critic=n_critic, lr_d=lr,
-                    lr_g=lr, gp=gp, gp_kind=gp_kind, every=every, seed=seed, device=device)
+                    lr_g=lr, gp=gp, gp_kind=gp_kind, every=every, ema=ema, seed=seed, device=device)
     if resume and out is None:
         from ..errors import UsageError
 
