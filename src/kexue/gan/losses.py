@@ -516,9 +516,10 @@ def make_loss(omega: Any, omega_inv: Any, rho: Any, *, beta: Any = None, alpha: 
 
 
 def _table_nodes(f_omega, lo, hi) -> np.ndarray:
-    nodes = f_omega(np.logspace(-8, 8, 1601))
+    nodes = f_omega(np.logspace(-8, 8, 4001))  # dense where r is small or large ...
     nodes = nodes[np.isfinite(nodes) & (nodes > lo) & (nodes < hi)]
-    return np.unique(nodes)
+    a, b = max(nodes.min(), -60.0), min(nodes.max(), 60.0)  # ... and evenly spread in t in between
+    return np.unique(np.concatenate([nodes, np.linspace(a, b, 4001)[1:-1]]))
 
 
 def _integrate_symbolic(e_inv, e_rho, f_inv, f_rho, w, t1, lo, hi):
