@@ -19,6 +19,11 @@ def _fmt(x):
     return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
+def _lines(res: dict) -> str:
+    w = max(map(len, res))
+    return "\n".join(f"{k:>{w}}: {_fmt(v)}" for k, v in res.items())
+
+
 @app.command()
 def losses(json_out: JsonOpt = False) -> None:
     """List the built-in losses: the article's rows A-F (from the recipe) and WGAN-GP, hinge (outside it).
@@ -65,7 +70,7 @@ def derive(omega: Annotated[str, typer.Option("--omega", help="ω(r), increasing
 
     loss = make_loss(omega, omega_inv, rho, beta=beta, alpha=alpha, method=method, name="custom")
     res = loss.describe()
-    emit(res, json_out, lambda d: "\n".join(f"{k:>10}: {v}" for k, v in d.items() if v not in (None, "")))
+    emit(res, json_out, lambda d: _lines({k: v for k, v in d.items() if v not in (None, "")}))
 
 
 @app.command()
@@ -110,10 +115,7 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
     res = train_gan(cfg, out, resume=resume, quiet=quiet or json_out)
     res.pop("config", None)
 
-    def human(r):
-        return "\n".join(f"{k:>14}: {_fmt(v)}" for k, v in r.items())
-
-    emit(res, json_out, human)
+    emit(res, json_out, _lines)
 
 
 @app.command()
@@ -154,4 +156,4 @@ def fid(checkpoint: Annotated[Path, typer.Argument(help="A last.pt written by `k
         res["floor"] = frechet_distance(*feature_stats(extract_features(feat, train_x[idx])), *ft)
         res["ratio_to_floor"] = res["fid"] / res["floor"] if res["floor"] > 0 else None
     res["seconds"] = time.perf_counter() - start
-    emit(res, json_out, lambda r: "\n".join(f"{k:>14}: {_fmt(v)}" for k, v in r.items()))
+    emit(res, json_out, _lines)

@@ -128,7 +128,7 @@ def _toy(section: Section, out_dir: Path, quick: bool) -> None:
     from .training import GanConfig, train_gan
 
     names = ["E"] if quick else ["A", "B", "C", "D", "E", "F", "wgan-gp", "hinge"]
-    steps = 3000 if quick else 4000
+    steps = 2000 if quick else 3000
     rows = []
     for name in names:
         run_dir = out_dir / f"toy2d-{name}"
