@@ -182,3 +182,25 @@ def test_two_process_ddp_gan_keeps_replicas_in_step(tmp_path):
     assert all(torch.equal(p, q) for p, q in zip(a["g"], b["g"], strict=True))
     assert a["d_loss"] == b["d_loss"]  # metrics reduced over ranks
     assert (tmp_path / "run" / "last.pt").is_file()
+
+
+def test_cli_fid_with_an_nn_style_feature_extractor(tmp_path, monkeypatch):
+    """`kexue gan fid` end to end, with a stand-in for kexue.nn.feature_extractor (same signature)."""
+    import sys
+    import types
+
+    calls = []
+
+    def feature_extractor(dataset="fashion-mnist", device=None):
+        calls.append(dataset)
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5, 2, 2), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(2),
+                                   torch.nn.Flatten())
+
+    monkeypatch.setitem(sys.modules, "kexue.nn", types.SimpleNamespace(feature_extractor=feature_extractor))
+    train_gan(GanConfig(data="fashion-mnist", model="mlp", loss="E", steps=2, every=2, n_critic=1), tmp_path / "r")
+    code, out, err = run_cli("gan", "fid", str(tmp_path / "r" / "last.pt"), "--n", "300", "--floor", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert calls == ["fashion-mnist"] and res["n"] == 300
+    assert 0 <= res["floor"] < res["fid"]  # an untrained generator is far from the data; real vs real is close
