@@ -264,16 +264,21 @@ def train_gan(cfg: GanConfig, out_dir: str | Path | None = None, *, resume: bool
     """
     from ..train import Trainer, dist_teardown, shard_indices, wrap_ddp
 
-    cfg = cfg.resolved()
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and resume and (out / "last.pt").is_file():
         from ..train import load_checkpoint
 
         saved = load_checkpoint(out / "last.pt").get("extra", {}).get("config", {})
+        if cfg.every is None:  # epochs are chunks of `every` steps: keep the run's own chunking
+            cfg = GanConfig(**{**asdict(cfg), "every": saved.get("every")})
+        elif saved.get("every") not in (None, cfg.every):
+            raise UsageError(f"{out}/last.pt was trained with every = {saved.get('every')}; resume with the same")
+        cfg = cfg.resolved()
         for k in ("data", "model", "loss"):
             if saved.get(k) != getattr(cfg, k):
                 raise UsageError(f"{out}/last.pt was trained with {k} = {saved.get(k)!r}, not "
                                  f"{getattr(cfg, k)!r}; use another --out or the same {k}")
+    cfg = cfg.resolved()
     trainer = Trainer(out, seed=cfg.seed, device=cfg.device, quiet=quiet,
                       desc=f"gan {cfg.data}/{cfg.model}/{cfg.loss}")
     info, device = trainer.info, trainer.device
