@@ -356,7 +356,9 @@ class GanLoss:
                 d_expr = self.phi.subs(t, self.omega) + r * self.psi.subs(t, self.omega)
             try:
                 with _time_limit(5):
-                    d_expr = sp.simplify(sp.expand_log(d_expr, force=True))
+                    d_expr = sp.expand_log(sp.simplify(sp.expand_log(d_expr, force=True)), force=True)
+                    if not d_expr.has(sp.log):
+                        d_expr = sp.factor(d_expr)
             except TimeoutError:
                 pass
         return {"name": self.name, "title": self.title, "omega": s(self.omega), "omega_inv": s(self.omega_inv),
