@@ -93,6 +93,8 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
           ema: Annotated[float | None, typer.Option(
               "--ema", help="Decay of the generator's weight average used for samples/metrics (0: off).")] = None,
           device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
+          threads: Annotated[int | None, typer.Option(
+              "--threads", help="CPU threads for torch (1 is much faster on a busy machine).")] = None,
           seed: SeedOpt = 0, quiet: QuietOpt = False, json_out: JsonOpt = False) -> None:
     """Train a GAN with one of the losses; checkpoints are atomic and --resume continues a killed run.
 
@@ -105,6 +107,14 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
     from .training import GanConfig, train_gan
 
     quiet_if(quiet, json_out)
+    if threads is not None:
+        import torch
+
+        if threads < 1:
+            from ..errors import UsageError
+
+            raise UsageError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
     cfg = GanConfig(data=data, model=model, loss=loss, steps=steps, batch=batch, n_critic=n_critic, lr_d=lr,
                     lr_g=lr, gp=gp, gp_kind=gp_kind, every=every, ema=ema, seed=seed, device=device)
     if resume and out is None:
