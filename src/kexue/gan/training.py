@@ -158,8 +158,8 @@ def make_step(G, D, loss: GanLoss, opt_g, opt_d, *, gp: float, gp_kind: str, dev
                 for be, b in zip(ema.buffers(), g_plain.buffers(), strict=True):
                     be.copy_(b)
         if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
-            raise TrainingDiverged(f"the losses became NaN/inf (critic {float(d_loss):.4g}, "
-                                   f"generator {float(g_loss):.4g})")
+            raise TrainingDiverged(f"the losses became NaN/inf (critic {d_loss.item():.4g}, "
+                                   f"generator {g_loss.item():.4g})")
         out = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
         if gp > 0:
             out["gp"] = pen.detach()
