@@ -173,10 +173,9 @@ def fid_table(configs: list[tuple[str, str]], minutes: float, out: Path) -> dict
     rows = []
     for model, loss in configs:
         # calibrate: time 20 steps, then run as many steps as fit into the budget
-        start = time.perf_counter()
-        train_gan(GanConfig(data="fashion-mnist", model=model, loss=loss, steps=20, every=20), out / "calib")
-        per_step = (time.perf_counter() - start) / 20
-        steps = max(20, int(minutes * 60 / per_step / 1.1))
+        calib = train_gan(GanConfig(data="fashion-mnist", model=model, loss=loss, steps=30, every=30), out / "calib")
+        per_step = calib["seconds"] / 30
+        steps = max(30, int(minutes * 60 / per_step / 1.15))
         start = time.perf_counter()
         row = {"model": model, "loss": loss, "steps": steps}
         try:
