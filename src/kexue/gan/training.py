@@ -42,8 +42,9 @@ class GanConfig:
     Images with ``dcgan``: batch 64, 1 critic step (5 for WGAN-GP), Adam 2e-4, β1 = 0.5.
     ``toy2d``: batch 256, 1 critic step (5 for WGAN-GP), Adam 1e-3, β1 = 0.5.
     ``ema``: decay of an exponential moving average of the generator's weights, which is the
-    generator used for samples, metrics and FID (0.99 on the toy, 0.999 on images; 0 turns it
-    off). Averaging damps the rotation of GAN dynamics around the equilibrium (Yazıcı et al. 2019).
+    generator used for samples, metrics and FID (0.99 on the toy, 0.999 on images, with a
+    warm-up min(decay, (1+n)/(10+n)) so short runs are not dragged back to their start; 0 turns
+    it off). Averaging damps the rotation of GAN dynamics around the equilibrium (Yazıcı et al. 2019).
     """
 
     data: str = "toy2d"
@@ -108,8 +109,16 @@ def load_images(data: str, split: str = "train") -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- the GAN step
+class EmaCount(torch.nn.Module):
+    """The number of updates of the averaged generator (a buffer, so checkpoints carry it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("n", torch.zeros((), dtype=torch.long))
+
+
 def make_step(G, D, loss: GanLoss, opt_g, opt_d, *, gp: float, gp_kind: str, device, ema=None,
-              ema_decay: float = 0.0):
+              ema_decay: float = 0.0, ema_count: EmaCount | None = None):
     """The function the Trainer calls: ``n_critic`` critic updates on the given real batches, then one
     generator update (and the update of the averaged generator ``ema``). ``batch`` is a tensor
     ``(n_critic, B, ...)`` of real samples."""
@@ -153,8 +162,13 @@ def make_step(G, D, loss: GanLoss, opt_g, opt_d, *, gp: float, gp_kind: str, dev
             p.requires_grad_(True)
         if ema is not None:
             with torch.no_grad():
+                decay = ema_decay
+                if ema_count is not None:  # warm-up: average over about n/10 steps until that exceeds 1/(1-decay)
+                    n = float(ema_count.n)
+                    decay = min(ema_decay, (1 + n) / (10 + n))
+                    ema_count.n += 1
                 for pe, p in zip(ema.parameters(), g_plain.parameters(), strict=True):
-                    pe.lerp_(p, 1 - ema_decay)
+                    pe.lerp_(p, 1 - decay)
                 for be, b in zip(ema.buffers(), g_plain.buffers(), strict=True):
                     be.copy_(b)
         if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
@@ -293,10 +307,11 @@ def train_gan(cfg: GanConfig, out_dir: str | Path | None = None, *, resume: bool
         opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
         opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
         G_ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema > 0 else None
+        ema_count = EmaCount().to(device)
         G_eval = G_ema if G_ema is not None else G
         Gw, Dw = wrap_ddp(G, info, device), wrap_ddp(D, info, device)
         step = make_step(Gw, Dw, loss, opt_g, opt_d, gp=cfg.gp, gp_kind=cfg.gp_kind, device=device, ema=G_ema,
-                         ema_decay=cfg.ema)
+                         ema_decay=cfg.ema, ema_count=ema_count)
 
         images = load_images(cfg.data) if cfg.data != "toy2d" else None
         epochs = math.ceil(cfg.steps / cfg.every)
@@ -344,6 +359,7 @@ def train_gan(cfg: GanConfig, out_dir: str | Path | None = None, *, resume: bool
             state = {"G": G, "D": D, "opt_g": opt_g, "opt_d": opt_d}
             if G_ema is not None:
                 state["G_ema"] = G_ema
+                state["G_ema_count"] = ema_count
             hist = trainer.fit(step, batches, epochs=epochs, state=state,
                                resume=resume, on_epoch_end=on_epoch_end, steps_per_epoch=cfg.every,
                                extra=lambda: {"config": asdict(cfg)})
