@@ -163,7 +163,7 @@ class BNHead(nn.Module):
     5.76
     """
 
-    def __init__(self, in_dim: int, latent_dim: int, gamma: float = 0.5, eps: float = 1e-8):
+    def __init__(self, in_dim: int, latent_dim: int, gamma: float = 0.5, eps: float = 1e-12):
         super().__init__()
         self.latent_dim = check_latent(latent_dim)
         self.gamma = check_gamma(gamma)
