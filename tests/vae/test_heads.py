@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from kexue.errors import UsageError
-from kexue.vae.heads import (BNHead, BNScalerHead, GaussianHead, Posterior, Scaler, kl_bound, make_head,
-                             recalibrate_bn)
+from kexue.vae.heads import BNHead, BNScalerHead, GaussianHead, Posterior, Scaler, kl_bound, make_head, recalibrate_bn
 
 
 def _h(n=512, dim=16, seed=0):

@@ -45,7 +45,7 @@ def test_perplexity():
 def test_schedules():
     steps = 100
     w = [kl_weight("anneal", s, steps, start=0.1, warmup=0.5) for s in range(steps)]
-    assert w[0] == 0.1 and w[-1] == 1.0 and all(a <= b for a, b in zip(w, w[1:]))
+    assert w[0] == 0.1 and w[-1] == 1.0 and all(a <= b for a, b in zip(w, w[1:], strict=False))
     c = [kl_weight("cyclic", s, steps, cycles=4) for s in range(steps)]
     assert c.count(0.0) == 4 and max(c) == 1.0 and c[25] == 0.0 and c[24] == 1.0
     assert all(kl_weight("elbo", s, steps) == 1.0 for s in range(steps))

@@ -8,8 +8,7 @@ import torch
 from kexue.errors import InputError, UsageError
 from kexue.train import load_checkpoint
 from kexue.vae import training as T
-from kexue.vae.text import (BOS, EOS, PAD, UNK, TextVAE, Vocab, encode_all, interpolate, make_batch,
-                            read_sentences)
+from kexue.vae.text import BOS, EOS, PAD, UNK, TextVAE, Vocab, encode_all, interpolate, make_batch, read_sentences
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

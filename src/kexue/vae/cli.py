@@ -18,6 +18,10 @@ app = typer.Typer(no_args_is_help=True, help=(
     "`kexue vae train --data ptb --head bn --gamma 0.6 --epochs 1`."))
 
 DATA_HELP = "ptb, mnist, fashion-mnist, or a UTF-8 text file with one sentence a line."
+HEAD_HELP = ("plain (mu, log sigma^2), bn (Zhu et al.: BN on mu, gamma fixed) or bn-scaler "
+             "(the blog: BN on mu and sigma, gamma_mu^2 + gamma_sigma^2 = 1).")
+OBJ_HELP = ("elbo, anneal (KL weight 0.1 -> 1 over --warmup), free-bits (per-dimension floor "
+            "--free-bits nats) or cyclic (Fu et al. 2019).")
 
 
 def _fmt(v):
@@ -42,19 +46,20 @@ def _human(r: dict):
 @app.command()
 def train(
     data: Annotated[str, typer.Option("--data", help=DATA_HELP)] = "ptb",
-    head: Annotated[str, typer.Option("--head", help="plain (mu, log sigma^2), bn (Zhu et al.: BN on mu, gamma "
-                                      "fixed) or bn-scaler (the blog: BN on mu and sigma, gamma_mu^2+gamma_sigma^2=1).")] = "bn",
-    gamma: Annotated[float, typer.Option("--gamma", help="Fixed BN scale of the bn head (> 0); KL floor d*gamma^2/2.")] = 0.6,
+    head: Annotated[str, typer.Option("--head", help=HEAD_HELP)] = "bn",
+    gamma: Annotated[float, typer.Option("--gamma",
+        help="Fixed BN scale of the bn head (> 0); KL floor d*gamma^2/2.")] = 0.6,
     tau: Annotated[float, typer.Option("--tau", help="tau of the bn-scaler head, in (0, 1); KL floor d*tau/2.")] = 0.5,
-    objective: Annotated[str, typer.Option("--objective", help="elbo, anneal (KL weight 0.1 -> 1 over --warmup), "
-                                           "free-bits (per-dimension floor --free-bits nats) or cyclic (Fu et al.).")] = "elbo",
+    objective: Annotated[str, typer.Option("--objective", help=OBJ_HELP)] = "elbo",
     epochs: Annotated[int, typer.Option("--epochs", help="Epochs over the training set.")] = 10,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for last.pt, metrics.jsonl, summary.json.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last checkpoint.")] = False,
+    resume: Annotated[bool, typer.Option("--resume",
+        help="Continue the run in --out from its last checkpoint.")] = False,
     preset: Annotated[str, typer.Option("--preset", help="Sizes emb/hidden/latent: cpu 256/256/32, tiny 64/64/32, "
                                         "paper 512/1024/32 (GPU). Images use --hidden/--latent only.")] = "cpu",
     emb: Annotated[int | None, typer.Option("--emb", help="Word embedding size (overrides the preset).")] = None,
-    hidden: Annotated[int | None, typer.Option("--hidden", help="LSTM / MLP hidden size (overrides the preset).")] = None,
+    hidden: Annotated[int | None, typer.Option("--hidden",
+        help="LSTM / MLP hidden size (overrides the preset).")] = None,
     latent: Annotated[int | None, typer.Option("--latent", help="Latent size d (overrides the preset).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="0: 32 for text, 128 for images.")] = 0,
     optimizer: Annotated[str, typer.Option("--optimizer", help="auto (SGD lr 1 for text as the paper, Adam 1e-3 "
@@ -64,10 +69,12 @@ def train(
     word_dropout: Annotated[float, typer.Option("--word-dropout", help="Replace decoder inputs by <unk> with this "
                                                 "probability (Bowman et al.).")] = 0.0,
     min_count: Annotated[int, typer.Option("--min-count", help="Keep words seen at least this often.")] = 1,
-    free_bits: Annotated[float, typer.Option("--free-bits", help="Nats per dimension for --objective free-bits.")] = 0.25,
+    free_bits: Annotated[float, typer.Option("--free-bits",
+        help="Nats per dimension for --objective free-bits.")] = 0.25,
     warmup: Annotated[float, typer.Option("--warmup", help="Fraction of the steps for the annealing ramp.")] = 0.5,
     cycles: Annotated[int, typer.Option("--cycles", help="Cycles of --objective cyclic.")] = 4,
-    iw_samples: Annotated[int, typer.Option("--iw-samples", help="Importance samples for the NLL (literature: 500).")] = 100,
+    iw_samples: Annotated[int, typer.Option("--iw-samples",
+        help="Importance samples for the NLL (literature: 500).")] = 100,
     nll_limit: Annotated[int, typer.Option("--nll-limit", help="Evaluation sentences/images for the IW-NLL "
                                            "(evenly spaced; 0 = all, slow on a CPU).")] = 400,
     eval_data: Annotated[Path | None, typer.Option("--eval-data", help="Evaluation text file for --data PATH "
