@@ -63,7 +63,7 @@ def run_one(kind: str, name: str, spec: dict, seed: int, args) -> dict:
                           iw_samples=args.iw_samples, nll_limit=args.nll_limit, seed=seed, **spec)
     else:
         cfg = TrainConfig(data=kind, epochs=args.image_epochs, hidden=256, latent=32, iw_samples=100,
-                          nll_limit=1000, seed=seed, **spec)
+                          nll_limit=1000, max_train=args.image_max_train, seed=seed, **spec)
     s = public(train(cfg, quiet=True, device="cpu"))
     hist = s["history"]
     s["sec_per_epoch"] = sum(h["seconds"] for h in hist) / max(len(hist), 1)
@@ -137,7 +137,7 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--methods", default=",".join(TEXT_METHODS))
     ap.add_argument("--emb", type=int, default=64)
@@ -147,6 +147,7 @@ def main() -> None:
     ap.add_argument("--nll-limit", type=int, default=40)
     ap.add_argument("--image-epochs", type=int, default=1)
     ap.add_argument("--image-data", default="mnist,fashion-mnist")
+    ap.add_argument("--image-max-train", type=int, default=0, help="first N training images (0 = all 60000)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "vae.json"))
     ap.add_argument("--keep", action="store_true", help="add to the runs already in --out")
     args = ap.parse_args()
@@ -159,8 +160,8 @@ def main() -> None:
     out = Path(args.out)
     runs = json.loads(out.read_text())["runs"] if args.keep and out.is_file() else []
     seeds = [int(s) for s in args.seeds.split(",") if s != ""]
-    plan = [(d, m, spec, 0) for d in args.image_data.split(",") if d for m, spec in IMAGE_METHODS.items()]
-    plan += [("text", m, TEXT_METHODS[m], s) for s in seeds for m in args.methods.split(",") if m]
+    plan = [("text", m, TEXT_METHODS[m], s) for s in seeds for m in args.methods.split(",") if m]
+    plan += [(d, m, spec, 0) for d in args.image_data.split(",") if d for m, spec in IMAGE_METHODS.items()]
     info = machine()
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "keep")}
     for kind, name, spec, seed in plan:
