@@ -135,6 +135,15 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def figure(runs: list[dict], path: Path) -> None:
+    """Test KL per epoch of the seed-0 PTB runs (the README picture)."""
+    from kexue.vae.reproduce import plot_kl_curves
+
+    curves = {r["method"]: (r["curve"], r["kl_bound"]) for r in runs if r["kind"] == "text" and r["seed"] == 0}
+    if curves:
+        plot_kl_curves(curves, path, "PTB test KL per epoch (dashed: each head's floor)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=2)
@@ -150,6 +159,7 @@ def main() -> None:
     ap.add_argument("--image-max-train", type=int, default=0, help="first N training images (0 = all 60000)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "vae.json"))
     ap.add_argument("--keep", action="store_true", help="add to the runs already in --out")
+    ap.add_argument("--figure", default="", help="only redraw this PNG from the runs in --out")
     args = ap.parse_args()
     os.environ.setdefault("KEXUE_DATA", str(ROOT.parent.parent / "shared" / "data"))
     import torch
@@ -158,6 +168,9 @@ def main() -> None:
 
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     out = Path(args.out)
+    if args.figure:
+        figure(json.loads(out.read_text())["runs"], Path(args.figure))
+        return
     runs = json.loads(out.read_text())["runs"] if args.keep and out.is_file() else []
     seeds = [int(s) for s in args.seeds.split(",") if s != ""]
     plan = [("text", m, TEXT_METHODS[m], s) for s in seeds for m in args.methods.split(",") if m]
