@@ -1,0 +1,200 @@
+"""Benchmark of the vae topic: plain VAE and its usual fixes vs the BN heads on PTB (and images).
+
+Every method gets the same budget (epochs, model, optimiser) and the same seeds; the table shows
+test NLL (importance-weighted, K samples on an evenly spaced subset), PPL, KL, MI, active units,
+-ELBO, the KL floor of the head, the smallest training-batch KL and the smallest number of active
+units seen at any epoch end. Speed: seconds per epoch as a ratio to the plain VAE in the same run
+(the paper claims BN costs no extra training time).
+
+    python benchmarks/vae.py                       # the full table (slow on 2 cores)
+    python benchmarks/vae.py --seeds 0 --epochs 2  # a smaller one
+
+Results (every run, as soon as it finishes) go to benchmarks/results/vae.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+TEXT_METHODS = {
+    "plain": dict(head="plain", objective="elbo"),
+    "anneal": dict(head="plain", objective="anneal"),
+    "free-bits": dict(head="plain", objective="free-bits"),
+    "cyclic": dict(head="plain", objective="cyclic"),
+    "bn-0.5": dict(head="bn", gamma=0.5),
+    "bn-0.6": dict(head="bn", gamma=0.6),
+    "bn-0.7": dict(head="bn", gamma=0.7),
+    "bn-scaler-0.5": dict(head="bn-scaler", tau=0.5),
+}
+IMAGE_METHODS = {"plain": dict(head="plain"), "bn-0.6": dict(head="bn", gamma=0.6),
+                 "bn-scaler-0.5": dict(head="bn-scaler", tau=0.5)}
+ANCHOR = ("Zhu et al. ACL 2020 / kexue.fm/archives/7381: E[KL] >= (d/2)(beta^2 + gamma^2) for BN on mu; "
+          ">= d tau/2 for the scaler head; AU = d. Third-party LSTM-VAE data point (anchors-ml.md): plain "
+          "LSTM-VAE KL 0.00 / AU 0, BN (Zhu et al.) KL 5.88 / AU 32, cyclic KL 4.70 / AU 6 (larger data set, "
+          "not comparable in NLL).")
+KEYS = ("nll", "ppl", "kl", "mi", "au", "elbo", "kl_bound", "train_kl_min", "au_min_during_training", "sec_per_epoch")
+
+
+def machine() -> dict:
+    import numpy
+    import torch
+
+    return {"cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+            "numpy": numpy.__version__, "threads": torch.get_num_threads(), "load_avg_start": os.getloadavg(),
+            "platform": platform.platform()}
+
+
+def run_one(kind: str, name: str, spec: dict, seed: int, args) -> dict:
+    from kexue.vae.training import TrainConfig, public, train
+
+    if kind == "text":
+        cfg = TrainConfig(data="ptb", epochs=args.epochs, emb=args.emb, hidden=args.hidden, latent=32,
+                          min_count=args.min_count,
+                          iw_samples=args.iw_samples, nll_limit=args.nll_limit, seed=seed, **spec)
+    else:
+        cfg = TrainConfig(data=kind, epochs=args.image_epochs, hidden=256, latent=32, iw_samples=100,
+                          nll_limit=1000, max_train=args.image_max_train, seed=seed, **spec)
+    s = public(train(cfg, quiet=True, device="cpu"))
+    hist = s["history"]
+    s["sec_per_epoch"] = sum(h["seconds"] for h in hist) / max(len(hist), 1)
+    s["curve"] = [{k: h.get(k) for k in ("epoch", "kl", "eval_kl", "eval_au", "eval_mi", "rec", "train_kl_min")}
+                  for h in hist]
+    return {"kind": kind, "method": name, "seed": seed,
+            **{k: s.get(k) for k in (*KEYS, "rec", "split", "nll_sentences", "iw_samples", "seconds", "curve")}}
+
+
+def aggregate(runs: list[dict]) -> list[dict]:
+    rows = []
+    for kind in dict.fromkeys(r["kind"] for r in runs):
+        for method in dict.fromkeys(r["method"] for r in runs if r["kind"] == kind):
+            rs = [r for r in runs if r["kind"] == kind and r["method"] == method]
+            row = {"kind": kind, "method": method, "seeds": len(rs)}
+            for k in KEYS:
+                vals = [r[k] for r in rs if r.get(k) is not None]
+                if vals:
+                    row[k] = statistics.fmean(vals)
+                    row[k + "_sd"] = statistics.stdev(vals) if len(vals) > 1 else 0.0
+                    row[k + "_min"] = min(vals)
+                    row[k + "_max"] = max(vals)
+            rows.append(row)
+    for row in rows:  # speed ratio to the plain VAE of the same data
+        base = next((r for r in rows if r["kind"] == row["kind"] and r["method"] == "plain"), None)
+        if base and base.get("sec_per_epoch"):
+            row["time_ratio_vs_plain"] = row["sec_per_epoch"] / base["sec_per_epoch"]
+    return rows
+
+
+def checks(rows: list[dict]) -> list[dict]:
+    out = []
+    text = {r["method"]: r for r in rows if r["kind"] == "text"}
+    if "plain" in text:
+        p = text["plain"]
+        out.append({"name": "plain VAE collapses (KL < 0.1, AU <= 2)", "passed": p["kl_max"] < 0.1 and p["au_max"] <= 2,
+                    "measured": f"KL max {p['kl_max']:.3g}, AU max {p['au_max']}", "expected": "KL < 0.1, AU <= 2"})
+    for m, r in text.items():
+        if r.get("kl_bound"):
+            out.append({"name": f"{m}: KL above its floor on every training batch and on the test set, AU = 32 at "
+                                f"every epoch", "passed": r["train_kl_min_min"] >= 0.999 * r["kl_bound"]
+                        and r["kl_min"] >= r["kl_bound"] and r["au_min_during_training_min"] == 32,
+                        "measured": f"train KL min {r['train_kl_min_min']:.4g}, test KL min {r['kl_min']:.4g}, "
+                                    f"AU min {r['au_min_during_training_min']}",
+                        "expected": f">= {r['kl_bound']:.4g}, AU 32"})
+            if "plain" in text and "nll" in r:
+                p = text["plain"]
+                spread = max(p.get("nll_sd", 0), r.get("nll_sd", 0))
+                out.append({"name": f"{m}: test NLL no worse than plain beyond the seed spread",
+                            "passed": r["nll"] <= p["nll"] + spread + 1e-9,
+                            "measured": f"{r['nll']:.4g} vs plain {p['nll']:.4g} (sd {spread:.2g})",
+                            "expected": f"<= {p['nll'] + spread:.4g}"})
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    head = f"{'data':14} {'method':14} {'n':>2} {'NLL':>14} {'PPL':>8} {'KL':>12} {'floor':>6} {'MI':>6} " \
+           f"{'AU':>5} {'AUmin':>5} {'-ELBO':>8} {'t/plain':>7}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        def g(k, fmt="{:.2f}", r=r):
+            return fmt.format(r[k]) if r.get(k) is not None else "-"
+        nll = f"{r['nll']:.2f}±{r['nll_sd']:.2f}" if r.get("nll") is not None else "-"
+        kl = f"{r['kl']:.3f}±{r['kl_sd']:.3f}"
+        lines.append(f"{r['kind']:14} {r['method']:14} {r['seeds']:>2} {nll:>14} {g('ppl', '{:.1f}'):>8} {kl:>12} "
+                     f"{g('kl_bound', '{:.2f}'):>6} {g('mi'):>6} {g('au', '{:.1f}'):>5} "
+                     f"{g('au_min_during_training_min', '{:.0f}'):>5} {g('elbo'):>8} "
+                     f"{g('time_ratio_vs_plain'):>7}")
+    return "\n".join(lines)
+
+
+def figure(runs: list[dict], path: Path) -> None:
+    """Test KL per epoch of the seed-0 PTB runs (the README picture)."""
+    from kexue.vae.reproduce import plot_kl_curves
+
+    curves = {r["method"]: (r["curve"], r["kl_bound"]) for r in runs if r["kind"] == "text" and r["seed"] == 0}
+    if curves:
+        plot_kl_curves(curves, path, "PTB test KL per epoch (dashed: each head's floor)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--methods", default=",".join(TEXT_METHODS))
+    ap.add_argument("--emb", type=int, default=64)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--min-count", type=int, default=2)
+    ap.add_argument("--iw-samples", type=int, default=500)
+    ap.add_argument("--nll-limit", type=int, default=40)
+    ap.add_argument("--image-epochs", type=int, default=1)
+    ap.add_argument("--image-data", default="mnist,fashion-mnist")
+    ap.add_argument("--image-max-train", type=int, default=0, help="first N training images (0 = all 60000)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "vae.json"))
+    ap.add_argument("--keep", action="store_true", help="add to the runs already in --out")
+    ap.add_argument("--figure", default="", help="only redraw this PNG from the runs in --out")
+    args = ap.parse_args()
+    os.environ.setdefault("KEXUE_DATA", str(ROOT.parent.parent / "shared" / "data"))
+    import torch
+
+    from kexue.utils import atomic_write_json
+
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    out = Path(args.out)
+    if args.figure:
+        figure(json.loads(out.read_text())["runs"], Path(args.figure))
+        return
+    runs = json.loads(out.read_text())["runs"] if args.keep and out.is_file() else []
+    seeds = [int(s) for s in args.seeds.split(",") if s != ""]
+    plan = [("text", m, TEXT_METHODS[m], s) for s in seeds for m in args.methods.split(",") if m]
+    plan += [(d, m, spec, 0) for d in args.image_data.split(",") if d for m, spec in IMAGE_METHODS.items()]
+    info = machine()
+    settings = {k: v for k, v in vars(args).items() if k not in ("out", "keep")}
+    for kind, name, spec, seed in plan:
+        if any(r["kind"] == kind and r["method"] == name and r["seed"] == seed for r in runs):
+            continue
+        t = time.perf_counter()
+        runs.append(run_one(kind, name, spec, seed, args))
+        r = runs[-1]
+        print(f"{kind} {name} seed {seed}: NLL {r['nll']:.2f} KL {r['kl']:.3f} AU {r['au']} "
+              f"({time.perf_counter() - t:.0f} s)", flush=True)
+        rows = aggregate(runs)
+        info["load_avg_end"] = os.getloadavg()
+        atomic_write_json(out, {"topic": "vae", "anchor": ANCHOR, "machine": info, "settings": settings,
+                                "note": "timings on a shared 2-core machine under heavy load (five other jobs)",
+                                "table": rows, "checks": checks(rows), "runs": runs})
+    rows = aggregate(runs)
+    print(table(rows))
+    for c in checks(rows):
+        print(("PASS " if c["passed"] else "FAIL ") + c["name"] + f"  [{c['measured']}]")
+
+
+if __name__ == "__main__":
+    main()
