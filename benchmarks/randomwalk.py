@@ -21,13 +21,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-P_ANCHOR = {3: "0.34053732955099914282627318443290289671060821712430",
-            4: "0.1932016732249839373418709733293691605759",
-            5: "0.1351786098206552910472624295693158796917",
-            6: "0.1047154956288220108261358511068215465664",
-            7: "0.0858449341133790091881081347851735566407",
-            8: "0.07291264995938399846974535538830736960161"}
-X4 = 0.66798625915577710827
+from kexue.randomwalk.reproduce import P_ANCHOR  # noqa: E402  (anchors live once, in reproduce)
+from kexue.randomwalk.reproduce import X4_ENERGY as X4  # noqa: E402
 
 
 def best_of(f, repeat=3):

@@ -505,6 +505,17 @@ def _solve_rows(D, T, M, widths, R, C):
     return grid, start_r, end_r
 
 
+def _row_energy(row, r, grid, pair, Tf, start_r, end_r) -> float:
+    """Cost of placing ``row`` as row ``r`` of ``grid``: its left-right seams (``pair``), minus its
+    margin rewards, plus its top-bottom seams (``Tf``) to the rows above and below."""
+    e = float(pair[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
+    if r > 0:
+        e += float(Tf[grid[r - 1], row].sum())
+    if r < len(grid) - 1:
+        e += float(Tf[row, grid[r + 1]].sum())
+    return e
+
+
 def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
     """Re-order each row with its neighbours above and below fixed: left-right seams plus the
     top-bottom seams to the rows above and below (pairwise swaps and single moves)."""
@@ -516,12 +527,7 @@ def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
     cf = np.where(np.isfinite(cost), cost, BIG)
 
     def energy(row, r):
-        e = float(cf[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
-        if r > 0:
-            e += float(Tf[grid[r - 1], row].sum())
-        if r < R - 1:
-            e += float(Tf[row, grid[r + 1]].sum())
-        return e
+        return _row_energy(row, r, grid, cf, Tf, start_r, end_r)
 
     for _ in range(sweeps):
         changed = False
@@ -566,12 +572,7 @@ def _choose_orders(grid, D, T, start_r, end_r, judge=None, sweeps: int = 2) -> n
     alt = _order_within(grid, D, start_r, end_r)
 
     def energy(row, r):
-        e = float(Df[row[:-1], row[1:]].sum()) - start_r[row[0]] - end_r[row[-1]]
-        if r > 0:
-            e += float(Tf[grid[r - 1], row].sum())
-        if r < R - 1:
-            e += float(Tf[row, grid[r + 1]].sum())
-        return e
+        return _row_energy(row, r, grid, Df, Tf, start_r, end_r)
 
     for _ in range(sweeps):
         for r in range(R):
