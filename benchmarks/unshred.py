@@ -81,30 +81,76 @@ def bench_attachment(n: int) -> dict:
             "time_ratio_vs_baseline": t_total / max(t_base, 1e-9)}
 
 
-def bench_synthetic(name, rows, cols, seed, noise=0.0, two_sided=False, size=(1368, 1980)) -> dict:
-    page = text_page(*size, seed=seed)
-    back = text_page(*size, seed=seed + 1000) if two_sided else None
+def bench_synthetic(name, rows, cols, seed, noise=0.0, two_sided=False, size=(1368, 1980), lang="en",
+                    font_size=None, baseline=True) -> dict:
+    """Render a page (and a back page) the solver has never seen, shred it, solve, score."""
+    page = text_page(*size, seed=seed, lang=lang, font_size=font_size)
+    back = text_page(*size, seed=seed + 1000, lang=lang, font_size=font_size) if two_sided else None
     s = shred(page, rows, cols, seed=seed, back=back, noise=noise)
     t0 = time.perf_counter()
     sol = solve(s.pieces, rows, cols)
     secs = time.perf_counter() - t0
     sc = score(s.true_grid, sol.grid, s.true_back)
-    tb = time.perf_counter()
-    base = greedy_baseline(s.pieces, rows, cols)
-    t_base = time.perf_counter() - tb
-    sb = score(s.true_grid, base, s.true_back)
-    return {"case": name, "pieces": s.pieces.n * len(s.pieces.faces), "layout": f"{rows}x{cols}",
-            "neighbour": sc["neighbour"], "direct": sc["direct"], "perfect": sc["perfect"], "seconds": secs,
-            "stages": {k: v for k, v in sol.times.items() if k != "total"},
-            "baseline_neighbour": sb["neighbour"], "baseline_seconds": t_base,
-            "time_ratio_vs_baseline": secs / max(t_base, 1e-9)}
+    out = {"case": name, "pieces": s.pieces.n * len(s.pieces.faces), "layout": f"{rows}x{cols}",
+           "neighbour": sc["neighbour"], "direct": sc["direct"], "perfect": sc["perfect"], "seconds": secs,
+           "stages": {k: v for k, v in sol.times.items() if k != "total"}}
+    if baseline:
+        tb = time.perf_counter()
+        base = greedy_baseline(s.pieces, rows, cols)
+        t_base = time.perf_counter() - tb
+        sb = score(s.true_grid, base, s.true_back)
+        out |= {"baseline_neighbour": sb["neighbour"], "baseline_seconds": t_base,
+                "time_ratio_vs_baseline": secs / max(t_base, 1e-9)}
+    return out
+
+
+# Held-out-like pages for tuning (never the answer files): other texts, fonts and sizes than the
+# CUMCM pages, English and Chinese, every layout the issue names. (name, rows, cols, seed, noise,
+# two-sided, size, lang, font size)
+TUNE = [
+    ("en 11x19", 11, 19, 101, 0.0, False, (1368, 1980), "en", 30),
+    ("zh 11x19", 11, 19, 102, 0.0, False, (1368, 1980), "zh", 34),
+    ("en 30 strips", 1, 30, 103, 0.0, False, (1368, 1980), "en", 28),
+    ("zh 30 strips", 1, 30, 104, 0.0, False, (1368, 1980), "zh", 40),
+    ("en 16x24", 16, 24, 105, 0.0, False, (1368, 1980), "en", 34),
+    ("zh 16x24", 16, 24, 106, 0.0, False, (1368, 1980), "zh", 38),
+    ("en 11x19 noise 10", 11, 19, 107, 10.0, False, (1368, 1980), "en", 36),
+    ("zh 11x19 noise 10", 11, 19, 108, 10.0, False, (1368, 1980), "zh", 30),
+    ("en 11x19 two-sided", 11, 19, 109, 0.0, True, (1368, 1980), "en", 32),
+    ("zh 11x19 two-sided", 11, 19, 110, 0.0, True, (1368, 1980), "zh", 36),
+]
+
+
+def tune(cases=None) -> list[dict]:
+    """Run the held-out-like pages (or those whose name contains one of ``cases``); print a line each."""
+    from kexue.unshred.synth import find_cjk_fonts
+
+    out = []
+    for c in TUNE:
+        if cases and not any(k in c[0] for k in cases):
+            continue
+        if c[7] == "zh" and not find_cjk_fonts():
+            print(f"{c[0]:24s} skipped (no Chinese font)")
+            continue
+        r = bench_synthetic(*c, baseline=False)
+        st = " ".join(f"{k}={v:.2f}" for k, v in r["stages"].items())
+        print(f"{r['case']:24s} {r['neighbour']:7.2%} {r['seconds']:6.1f}s  {st}", flush=True)
+        out.append(r)
+    if out:
+        print(f"{'mean':24s} {np.mean([r['neighbour'] for r in out]):7.2%}  min {min(r['neighbour'] for r in out):.2%}")
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--full", action="store_true", help="also the larger synthetic pages")
+    ap.add_argument("--tune", nargs="*", default=None, metavar="NAME",
+                    help="only the held-out-like tuning pages (optionally those whose name contains NAME)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "unshred.json"))
     args = ap.parse_args(argv)
+    if args.tune is not None:
+        tune(args.tune)
+        return 0
     results = [bench_attachment(n) for n in range(1, 6)]
     synth = [("synthetic 30 strips", 1, 30, 7), ("synthetic 6x8", 6, 8, 2), ("synthetic 8x10 noise 10", 8, 10, 5, 10.0),
              ("synthetic 11x19", 11, 19, 3)]

@@ -39,8 +39,7 @@ def test_cumcm_strips_perfect(n):
 
 
 @needs_cumcm
-@pytest.mark.parametrize("n", [3, 4, pytest.param(5, marks=pytest.mark.xfail(
-    reason="two-sided att. 5: rows 3 and 9 cross over (known limitation)", strict=False))])
+@pytest.mark.parametrize("n", [3, 4, 5])
 def test_cumcm_crosscut(n):
     pytest.importorskip("elkai", reason="cross-cut pages need the LKH tour solver (pip install elkai)")
     sol = solve(load_pieces(data.cumcm_attachment(n)))

@@ -43,6 +43,7 @@ LAM_PAIR = 0.05  # weight of text-line disagreement between left-right neighbour
 STAGE1 = 0.1
 STAGE1_LR_ONLY = True
 FACE_TOUR = True
+REPAIR_2D = True
 
 
 @dataclass
@@ -463,17 +464,25 @@ def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray
     return keep
 
 
+def _margins(widths, R):
+    """Rewards for a piece to start / end a row: its blank left / right margin (pixels, summed
+    over faces), capped at the typical margin of the R widest."""
+    lw = widths["left"].sum(1).astype(float)
+    rw = widths["right"].sum(1).astype(float)
+    n = len(lw)
+    cap = np.median(np.sort(lw)[-R:]) if n >= R else 1.0
+    start_r = MU_MARGIN * np.minimum(lw, cap)
+    cap = np.median(np.sort(rw)[-R:]) if n >= R else 1.0
+    end_r = MU_MARGIN * np.minimum(rw, cap)
+    return start_r, end_r
+
+
 def _solve_rows(D, T, M, widths, R, C):
     """Rows as R x C piece indices (rows not yet ordered): the pieces are split into R paths by
     one asymmetric travelling-salesman tour (seams + text-line agreement of neighbours, with the
     blank margins as row starts and ends), balanced to C pieces each, then each row re-ordered."""
     n = D.shape[0]
-    lw = widths["left"].sum(1).astype(float)
-    rw = widths["right"].sum(1).astype(float)
-    cap = np.median(np.sort(lw)[-R:]) if n >= R else 1.0
-    start_r = MU_MARGIN * np.minimum(lw, cap)
-    cap = np.median(np.sort(rw)[-R:]) if n >= R else 1.0
-    end_r = MU_MARGIN * np.minimum(rw, cap)
+    start_r, end_r = _margins(widths, R)
     if C == 1:
         return np.arange(n)[:, None], start_r, end_r
     if R == 1:
@@ -560,6 +569,189 @@ def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
         if not changed:
             break
     return grid
+
+
+def _grid_energy(grid, cf, Tf, start_r, end_r) -> float:
+    """Total cost of a page: all left-right seams minus the margin rewards plus all top-bottom
+    seams."""
+    e = float(cf[grid[:, :-1], grid[:, 1:]].sum()) - float(start_r[grid[:, 0]].sum()) - float(end_r[grid[:, -1]].sum())
+    return e + float(Tf[grid[:-1], grid[1:]].sum())
+
+
+def _exchange_costs(row, segs, V, cf, st, en, L):
+    """``out[i, q, j]``: the best change of the energy of ``row`` (with its rows above and below
+    fixed, ``V[x, p]`` being the top-bottom cost of piece ``p`` at column ``x``) when its segment
+    ``row[i:i+L]`` is taken out and the segment ``segs[q, j:j+L]`` of another row is put in at the
+    best place ``k`` of the shortened row; also that ``k``. Vectorised over i, q, j, k."""
+    C = len(row)
+    Q = segs.shape[0]
+    m = C - L + 1  # segment starts
+    idx = np.arange(C)
+    links = cf[row[:-1], row[1:]]
+    lsum = links.sum()
+    i = np.arange(m)
+    cut_l = np.where(i > 0, links[np.maximum(i - 1, 0)], 0.0)  # row[i-1] -> row[i]
+    cut_r = np.where(i + L < C, links[np.minimum(i + L - 1, C - 2)], 0.0)  # row[i+L-1] -> row[i+L]
+    cl = np.concatenate([[0.0], np.cumsum(links)])
+    inner = cl[i + L - 1] - cl[i]
+    bridge = np.where((i > 0) & (i + L < C), cf[row[np.maximum(i - 1, 0)], row[np.minimum(i + L, C - 1)]], 0.0)
+    lr_A = lsum - cut_l - cut_r - inner + bridge  # (m,) internal left-right cost of A_i = row minus segment
+    x = np.arange(C - L)
+    A = np.where(x[None] < i[:, None], row[np.minimum(x[None], C - 1)], row[np.minimum(x[None] + L, C - 1)])
+    k = np.arange(C - L + 1)
+    jj = np.arange(m)
+    s_first = segs[:, jj].reshape(-1)  # (Q*m,)
+    s_last = segs[:, jj + L - 1].reshape(-1)
+    Ak1 = A[:, np.maximum(k - 1, 0)]  # (m_i, K)
+    Ak = A[:, np.minimum(k, C - L - 1)]
+    has_l, has_r = k > 0, k < C - L
+    old = np.where(has_l & has_r, cf[Ak1, Ak], 0.0)
+    left = np.where(has_l[None, None], cf[Ak1[:, None, :], s_first[None, :, None]], -st[s_first][None, :, None])
+    right = np.where(has_r[None, None], cf[s_last[None, :, None], Ak[:, None, :]], -en[s_last][None, :, None])
+    A_end_l = np.where(has_l[None], -st[A[:, 0]][:, None], 0.0)
+    A_end_r = np.where(has_r[None], -en[A[:, -1]][:, None], 0.0)
+    sl = cf[segs[:, :-1], segs[:, 1:]]
+    scl = np.concatenate([np.zeros((Q, 1)), np.cumsum(sl, axis=1)], axis=1)
+    seg_inner = (scl[:, jj + L - 1] - scl[:, jj]).reshape(-1)
+    v0 = V[idx, row]
+    vp = np.where(idx + L < C, V[np.minimum(idx + L, C - 1), row], 0.0)
+    vm = np.where(idx - L >= 0, V[np.maximum(idx - L, 0), row], 0.0)
+    P0, Pp, Pm = (np.concatenate([[0.0], np.cumsum(v)]) for v in (v0, vp, vm))
+    I, K = np.meshgrid(i, k, indexing="ij")
+    a_le = P0[np.minimum(K, I)] + (Pp[I] - Pp[np.minimum(K, I)]) + (P0[C] - P0[I + L])
+    ki = np.maximum(K, I)
+    a_gt = P0[I] + (Pm[np.minimum(ki + L, C)] - Pm[I + L]) + (P0[C] - P0[np.minimum(ki + L, C)])
+    va = np.where(K <= I, a_le, a_gt)  # (m_i, K)
+    diag = np.zeros((len(k), Q, m))
+    for t in range(L):
+        diag += V[k[:, None, None] + t, segs[None, :, jj + t]]
+    diag = diag.reshape(len(k), Q * m)
+    rowpart = lr_A[:, None] - old + A_end_l + A_end_r + va  # (m_i, K)
+    total = rowpart[:, None, :] + left + right + seg_inner[None, :, None] + diag.T[None, :, :]
+    e_old = lsum - st[row[0]] - en[row[-1]] + v0.sum()
+    return (total.min(-1) - e_old).reshape(m, Q, m), total.argmin(-1).reshape(m, Q, m)
+
+
+def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20) -> np.ndarray:
+    """Global repair of an ordered page: exchange segments of equal length between two rows,
+    each put in at its best place in the other row (the rest of the row closes up), when the
+    page's total energy (left-right plus top-bottom seams) drops. Mends rows that swapped
+    pieces at cuts that no left-right feature can tell apart (blank seams between text lines):
+    the seams to the rows above and below decide."""
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 2:
+        return grid
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    max_len = min(max_len, C - 1)
+    energy = _grid_energy(grid, cf, Tf, st, en)
+    for _ in range(rounds):
+        V = []
+        for r in range(R):
+            v = np.zeros((C, cf.shape[0]))
+            if r > 0:
+                v += Tf[grid[r - 1]]
+            if r < R - 1:
+                v += Tf[:, grid[r + 1]].T
+            V.append(v)
+        cands = []
+        for L in range(1, max_len + 1):
+            res = []
+            for r in range(R):
+                others = np.array([q for q in range(R) if q != r])
+                d, kk = _exchange_costs(grid[r], grid[others], V[r], cf, st, en, L)
+                full_d = np.full((d.shape[0], R, d.shape[2]), np.inf)
+                full_k = np.zeros((d.shape[0], R, d.shape[2]), dtype=np.int64)
+                full_d[:, others], full_k[:, others] = d, kk
+                res.append((full_d, full_k))
+            for r in range(R):
+                for q in range(r + 1, R):
+                    d = res[r][0][:, q, :] + res[q][0][:, r, :].T
+                    a = int(np.argmin(d))
+                    i, j = np.unravel_index(a, d.shape)
+                    if d[i, j] < -1e-9:
+                        cands.append((float(d[i, j]), r, q, int(i), int(j), L,
+                                      int(res[r][1][i, q, j]), int(res[q][1][j, r, i])))
+        moved, used = False, set()
+        for _d, r, q, i, j, L, k, k2 in sorted(cands):
+            if r in used or q in used or r - 1 in used or r + 1 in used or q - 1 in used or q + 1 in used:
+                continue  # rows next to a changed row are judged on stale neighbours: next round
+            new = grid.copy()
+            a, b = list(grid[r]), list(grid[q])
+            sa, sb = a[i:i + L], b[j:j + L]
+            ra, rb = a[:i] + a[i + L:], b[:j] + b[j + L:]
+            new[r] = ra[:k] + sb + ra[k:]
+            new[q] = rb[:k2] + sa + rb[k2:]
+            e = _grid_energy(new, cf, Tf, st, en)
+            if e < energy - 1e-9:
+                grid, energy, moved = new, e, True
+                used |= {r, q}
+        if not moved:
+            break
+    return grid
+
+
+def _place_greedy(D, T, R, C, first: int | None = None, eps: float = 0.1) -> np.ndarray:
+    """A page grown piece by piece in 2-D (after Paikin and Tal): the pieces placed so far fix the
+    free cells around them; each free cell ranks the unplaced pieces by the mean seam cost to its
+    placed neighbours (left-right and top-bottom at once), and the cell whose best piece beats its
+    runner-up by the widest ratio is filled first. Blank seams rank every piece alike, so they
+    wait until inked seams have placed their neighbours. The page never grows beyond R x C."""
+    n = D.shape[0]
+    Df = np.where(np.isfinite(D), D, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    H, W = 2 * R + 1, 2 * C + 1
+    cell = -np.ones((H, W), dtype=np.int64)
+    S = np.zeros((H * W, n))  # summed cost of each piece in each cell
+    K = np.zeros(H * W)  # placed neighbours of each cell
+    placed = np.zeros(n, bool)
+    if first is None:
+        # the piece with the most decisive best matches on all four sides
+        conf = np.zeros(n)
+        for m in (Df, Df.T, Tf, Tf.T):
+            s = np.sort(m, axis=1)
+            conf += 1.0 - (s[:, 0] + eps) / (s[:, 1] + eps)
+        first = int(np.argmax(conf))
+    box = [R, R, C, C]  # min row, max row, min col, max col
+    frontier: set[int] = set()
+
+    def put(p, r, c):
+        cell[r, c] = p
+        placed[p] = True
+        box[0], box[1] = min(box[0], r), max(box[1], r)
+        box[2], box[3] = min(box[2], c), max(box[3], c)
+        for dr, dc, vec in ((0, 1, Df[p]), (0, -1, Df[:, p]), (1, 0, Tf[p]), (-1, 0, Tf[:, p])):
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < H and 0 <= cc < W and cell[rr, cc] < 0:
+                k = rr * W + cc
+                S[k] += vec
+                K[k] += 1
+                frontier.add(k)
+        frontier.discard(r * W + c)
+
+    put(first, R, C)
+    for _ in range(n - 1):
+        fr = np.array(sorted(frontier))
+        rr, cc = fr // W, fr % W
+        ok = ((np.maximum(box[1], rr) - np.minimum(box[0], rr) < R)
+              & (np.maximum(box[3], cc) - np.minimum(box[2], cc) < C))
+        fr = fr[ok]
+        cost = S[fr] / K[fr][:, None]
+        cost[:, placed] = np.inf
+        if (~placed).sum() >= 2:
+            part = np.partition(cost, 1, axis=1)
+            b1, b2 = part[:, 0], part[:, 1]
+        else:
+            b1 = cost.min(1)
+            b2 = b1 + 1.0
+        score = (1.0 - (b1 + eps) / (b2 + eps)) * (1.0 + 0.25 * (K[fr] - 1))
+        s = int(np.argmax(score))
+        k = int(fr[s])
+        p = int(np.argmin(cost[s]))
+        put(p, k // W, k % W)
+    return cell[box[0]:box[0] + R, box[2]:box[2] + C].copy()
 
 
 def _choose_orders(grid, D, T, start_r, end_r, judge=None, sweeps: int = 2) -> np.ndarray:
@@ -683,6 +875,47 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     return out, turned
 
 
+def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None):
+    """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids."""
+    D0 = seam_costs(X)
+    T0 = seam_costs(X.swapaxes(2, 3))
+    sd, st = scales if scales is not None else (_scale(D0), _scale(T0))
+    D = D0 / sd
+    T = T0 / st
+    for (i, j) in lr_lock:
+        D[i, :] += BIG
+        D[:, j] += BIG
+        D[i, j] = -BIG
+    for (i, j) in lr_forbid:
+        D[i, j] = np.inf
+    for (i, j) in tb_lock:
+        T[i, :] += BIG
+        T[:, j] += BIG
+        T[i, j] = -BIG
+    for (i, j) in tb_forbid:
+        T[i, j] = np.inf
+    return D0, T0, D, T
+
+
+def _arrange(grid, X, D, T, M, widths, start_r, end_r):
+    """From rows to a page: order the rows, choose each row's order, then repair globally
+    (segments exchanged between rows on left-right plus top-bottom seams) and order again."""
+    judge = D + LAM_PAIR * _pair_band(M)
+    R, C = grid.shape
+    for it in range(4):
+        grid, _t = _order_rows(grid, X, T, M, widths, False)
+        grid = _choose_orders(grid, D, T, start_r, end_r, judge)
+        if REFINE_2D:
+            grid = _refine_2d(grid, judge, T, start_r, end_r)
+        if not REPAIR_2D or it == 3:
+            break
+        new = _repair_2d(grid, judge, T, start_r, end_r, max_len=max(1, min(6, C // 2)))
+        if np.array_equal(new, grid):
+            break
+        grid = new
+    return grid
+
+
 # ----------------------------------------------------------------------------- solve
 def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, constraints=()) -> Solution:
     """Reassemble ``pieces`` into a page. ``rows``/``cols`` default to the layout worked out from
@@ -714,22 +947,7 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
         R, C = C, R
         lr_lock, tb_lock, lr_forbid, tb_forbid = tb_lock, lr_lock, tb_forbid, lr_forbid
     X = denoise(X)
-    D0 = seam_costs(X)
-    T0 = seam_costs(X.swapaxes(2, 3))
-    D = D0 / _scale(D0)
-    T = T0 / _scale(T0)
-    for (i, j) in lr_lock:
-        D[i, :] += BIG
-        D[:, j] += BIG
-        D[i, j] = -BIG
-    for (i, j) in lr_forbid:
-        D[i, j] = np.inf
-    for (i, j) in tb_lock:
-        T[i, :] += BIG
-        T[:, j] += BIG
-        T[i, j] = -BIG
-    for (i, j) in tb_forbid:
-        T[i, j] = np.inf
+    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid)
     M = ink_rows(X)
     widths = blank_widths(X)
     times["costs"] = time.perf_counter() - t
@@ -741,21 +959,29 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     times["rows"] = time.perf_counter() - t
     t = time.perf_counter()
     if R > 1:
-        grid, turned = _order_rows(grid, X, T, M, widths, pieces.two_sided)
-        if turned.any():  # rows turned over: their faces swap pages; recompute the costs
-            for r in np.flatnonzero(turned):
-                front[grid[r]] ^= 1
-            X = np.stack([pieces.ink[np.arange(n), front], pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1)
-            X = denoise(X)
-            if transposed:
-                X = X.swapaxes(2, 3)
-            D0 = seam_costs(X)
-            T0 = seam_costs(X.swapaxes(2, 3))
-            D, T = D0 / _scale(D0), T0 / _scale(T0)
-            M = ink_rows(X)
-        grid = _choose_orders(grid, D, T, start_r, end_r, D + LAM_PAIR * _pair_band(M))
-        if REFINE_2D:
-            grid = _refine_2d(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
+        grid = _arrange(grid, X, D, T, M, widths, start_r, end_r)
+        if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
+            grid2, turned = _order_rows(grid, X, T, M, widths, True)
+            if turned.any():  # its faces swap pages: recompute the costs and arrange again;
+                # kept only when the whole page (all seams, same cost scale) gets cheaper
+                front2 = front.copy()
+                for r in np.flatnonzero(turned):
+                    front2[grid2[r]] ^= 1
+                X2 = np.stack([pieces.ink[np.arange(n), front2],
+                               pieces.ink[np.arange(n), 1 - front2][:, :, ::-1]], axis=1)
+                X2 = denoise(X2)
+                if transposed:
+                    X2 = X2.swapaxes(2, 3)
+                c2 = _costs(X2, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=(_scale(D0), _scale(T0)))
+                M2 = ink_rows(X2)
+                w2 = blank_widths(X2)
+                s2, e2 = _margins(w2, R)
+                grid2 = _arrange(grid2, X2, c2[2], c2[3], M2, w2, s2, e2)
+                e_old = _grid_energy(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
+                e_new = _grid_energy(grid2, c2[2] + LAM_PAIR * _pair_band(M2), c2[3], s2, e2)
+                if e_new < e_old:
+                    grid, front, X, M, widths = grid2, front2, X2, M2, w2
+                    D0, T0, D, T = c2
     times["row_order"] = time.perf_counter() - t
     if transposed:
         grid = grid.T
