@@ -133,7 +133,7 @@ def tune(cases=None) -> list[dict]:
             print(f"{c[0]:24s} skipped (no Chinese font)")
             continue
         r = bench_synthetic(*c, baseline=False)
-        st = " ".join(f"{k}={v:.2f}" for k, v in r["stages"].items())
+        st = " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r["stages"].items())
         print(f"{r['case']:24s} {r['neighbour']:7.2%} {r['seconds']:6.1f}s  {st}", flush=True)
         out.append(r)
     if out:

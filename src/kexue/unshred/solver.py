@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UsageError
-from .features import blank_widths, denoise, ink_rows, line_pitch, seam_costs
+from .features import blank_widths, denoise, ink_rows, line_pitch, llr_costs, seam_costs
 from .paths import shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
@@ -44,6 +44,12 @@ STAGE1 = 0.1
 STAGE1_LR_ONLY = True
 FACE_TOUR = True
 REPAIR_2D = True
+PLACE_2D = True
+PLACE_EPS = 0.5
+SEAM = "mix"
+MIX = 0.3
+_LAST: dict = {}  # diagnostics of the last solve (energies of the candidate pages)
+LLR_SPREAD = 4.0
 
 
 @dataclass
@@ -578,7 +584,7 @@ def _grid_energy(grid, cf, Tf, start_r, end_r) -> float:
     return e + float(Tf[grid[:-1], grid[1:]].sum())
 
 
-def _exchange_costs(row, segs, V, cf, st, en, L):
+def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
     """``out[i, q, j]``: the best change of the energy of ``row`` (with its rows above and below
     fixed, ``V[x, p]`` being the top-bottom cost of piece ``p`` at column ``x``) when its segment
     ``row[i:i+L]`` is taken out and the segment ``segs[q, j:j+L]`` of another row is put in at the
@@ -629,6 +635,8 @@ def _exchange_costs(row, segs, V, cf, st, en, L):
     rowpart = lr_A[:, None] - old + A_end_l + A_end_r + va  # (m_i, K)
     total = rowpart[:, None, :] + left + right + seg_inner[None, :, None] + diag.T[None, :, :]
     e_old = lsum - st[row[0]] - en[row[-1]] + v0.sum()
+    if full:  # (i, q, j, k)
+        return (total - e_old).reshape(m, Q, m, len(k))
     return (total.min(-1) - e_old).reshape(m, Q, m), total.argmin(-1).reshape(m, Q, m)
 
 
@@ -658,15 +666,13 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
             V.append(v)
         cands = []
         for L in range(1, max_len + 1):
-            res = []
+            res = [_exchange_costs(grid[r], grid, V[r], cf, st, en, L) for r in range(R)]
             for r in range(R):
-                others = np.array([q for q in range(R) if q != r])
-                d, kk = _exchange_costs(grid[r], grid[others], V[r], cf, st, en, L)
-                full_d = np.full((d.shape[0], R, d.shape[2]), np.inf)
-                full_k = np.zeros((d.shape[0], R, d.shape[2]), dtype=np.int64)
-                full_d[:, others], full_k[:, others] = d, kk
-                res.append((full_d, full_k))
-            for r in range(R):
+                # a segment moved inside its own row
+                dd = np.diagonal(res[r][0][:, r, :]).copy()
+                i = int(np.argmin(dd))
+                if dd[i] < -1e-9:
+                    cands.append((float(dd[i]), r, r, i, i, L, int(res[r][1][i, r, i]), -1))
                 for q in range(r + 1, R):
                     d = res[r][0][:, q, :] + res[q][0][:, r, :].T
                     a = int(np.argmin(d))
@@ -674,16 +680,85 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
                     if d[i, j] < -1e-9:
                         cands.append((float(d[i, j]), r, q, int(i), int(j), L,
                                       int(res[r][1][i, q, j]), int(res[q][1][j, r, i])))
+        # blocks of h >= 2 rows whose columns i..i+L-1 move together to place k (the seams
+        # inside the block stay as they are; only the block's outer rows see other rows)
+        if R > 1:
+            Vx = {}
+            for r in range(R):
+                for up in (0, 1):
+                    for dn in (0, 1):
+                        v = np.zeros((C, cf.shape[0]))
+                        if up and r > 0:
+                            v += Tf[grid[r - 1]]
+                        if dn and r < R - 1:
+                            v += Tf[:, grid[r + 1]].T
+                        Vx[r, up, dn] = v
+            for L in range(1, max_len + 1):
+                mv = {}
+                for r in range(R):
+                    for up in (0, 1):
+                        for dn in (0, 1):
+                            f = _exchange_costs(grid[r], grid[r][None], Vx[r, up, dn], cf, st, en, L, full=True)
+                            mv[r, up, dn] = np.einsum("iik->ik", f[:, 0])
+                for r in range(R):
+                    acc = mv[r, 1, 0].copy()
+                    for h in range(2, R - r + 1):
+                        last = r + h - 1
+                        tot = acc + mv[last, 0, 1]
+                        a = int(np.argmin(tot))
+                        i, k = np.unravel_index(a, tot.shape)
+                        if tot[i, k] < -1e-9:
+                            cands.append((float(tot[i, k]), r, last, int(i), int(k), L, -2, -1))
+                        acc = acc + mv[last, 0, 0]
+        # aligned exchanges of any length: columns a..b-1 of two rows trade places
+        for r in range(R):
+            for q in range(r + 1, R):
+                x, y = grid[r], grid[q]
+                c = np.arange(C)
+                gain = V[r][c, y] - V[r][c, x] + V[q][c, x] - V[q][c, y]
+                P = np.concatenate([[0.0], np.cumsum(gain)])
+                a = np.arange(C)
+                left = np.zeros(C + 1)
+                left[1:C] = (cf[x[a[1:] - 1], y[a[1:]]] - cf[x[a[1:] - 1], x[a[1:]]]
+                             + cf[y[a[1:] - 1], x[a[1:]]] - cf[y[a[1:] - 1], y[a[1:]]])
+                right = np.zeros(C + 1)
+                b = np.arange(1, C)
+                right[1:C] = (cf[y[b - 1], x[b]] - cf[x[b - 1], x[b]] + cf[x[b - 1], y[b]] - cf[y[b - 1], y[b]])
+                A_, B_ = np.meshgrid(np.arange(C + 1), np.arange(C + 1), indexing="ij")
+                dlt = left[A_] + right[B_] + P[B_] - P[A_]
+                dlt[(B_ <= A_) | (B_ - A_ >= C)] = np.inf
+                k = int(np.argmin(dlt))
+                a0, b0 = np.unravel_index(k, dlt.shape)
+                if dlt[a0, b0] < -1e-9:
+                    cands.append((float(dlt[a0, b0]), r, q, int(a0), int(b0), -1, -1, -1))
         moved, used = False, set()
         for _d, r, q, i, j, L, k, k2 in sorted(cands):
             if r in used or q in used or r - 1 in used or r + 1 in used or q - 1 in used or q + 1 in used:
                 continue  # rows next to a changed row are judged on stale neighbours: next round
             new = grid.copy()
             a, b = list(grid[r]), list(grid[q])
-            sa, sb = a[i:i + L], b[j:j + L]
-            ra, rb = a[:i] + a[i + L:], b[:j] + b[j + L:]
-            new[r] = ra[:k] + sb + ra[k:]
-            new[q] = rb[:k2] + sa + rb[k2:]
+            if k == -2:  # rows r..q move their columns i..i+L-1 to place j
+                if any(x in used for x in range(r - 1, q + 2)):
+                    continue
+                for rr in range(r, q + 1):
+                    a = list(grid[rr])
+                    rest = a[:i] + a[i + L:]
+                    new[rr] = rest[:j] + a[i:i + L] + rest[j:]
+                e = _grid_energy(new, cf, Tf, st, en)
+                if e < energy - 1e-9:
+                    grid, energy, moved = new, e, True
+                    used |= set(range(r, q + 1))
+                continue
+            if L < 0:  # aligned exchange of columns i..j-1
+                new[r, i:j], new[q, i:j] = grid[q, i:j], grid[r, i:j]
+            elif q == r:  # a segment moved inside the row
+                rest = a[:i] + a[i + L:]
+                new[r] = rest[:k] + a[i:i + L] + rest[k:]
+            else:
+                sa, sb = a[i:i + L], b[j:j + L]
+                ra, rb = a[:i] + a[i + L:], b[:j] + b[j + L:]
+                new[r] = ra[:k] + sb + ra[k:]
+                new[q] = rb[:k2] + sa + rb[k2:]
             e = _grid_energy(new, cf, Tf, st, en)
             if e < energy - 1e-9:
                 grid, energy, moved = new, e, True
@@ -875,10 +950,34 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     return out, turned
 
 
+def _seams(X):
+    """Seam costs of one direction: ``SEAM`` picks prediction errors ("pred"), the learnt
+    likelihood ratio ("llr") or a blend of both ("mix", weight ``MIX`` on the likelihood)."""
+    if SEAM == "mix":
+        p = seam_costs(X)
+        p = p / _scale(p)
+        return (1.0 - MIX) * p + MIX * _llr_norm(X)
+    if SEAM == "llr":
+        return _llr_norm(X)
+    return seam_costs(X)
+
+
+def _llr_norm(X):
+    """:func:`llr_costs` put on the scale the weights of this module were set on: a piece's best
+    match costs about 1 on average and a typical pair about 5; never below 0."""
+    d = llr_costs(X)
+    fin = d[np.isfinite(d)]
+    if fin.size == 0:
+        return d
+    mins = np.min(d, axis=1)
+    best = float(np.mean(mins[np.isfinite(mins)]))
+    spread = max(float(np.median(fin)) - best, 1e-9)
+    return np.maximum(1.0 + LLR_SPREAD * (d - best) / spread, 0.0)
+
+
 def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None):
     """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids."""
-    D0 = seam_costs(X)
-    T0 = seam_costs(X.swapaxes(2, 3))
+    D0, T0 = _seams(X), _seams(X.swapaxes(2, 3))
     sd, st = scales if scales is not None else (_scale(D0), _scale(T0))
     D = D0 / sd
     T = T0 / st
@@ -960,6 +1059,16 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     t = time.perf_counter()
     if R > 1:
         grid = _arrange(grid, X, D, T, M, widths, start_r, end_r)
+        if PLACE_2D and C > 1:
+            # a second opinion grown in 2-D (left-right and top-bottom seams at once); the page
+            # with the lower total energy wins
+            g2 = _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths, start_r, end_r)
+            judge = D + LAM_PAIR * _pair_band(M)
+            e1 = _grid_energy(grid, judge, T, start_r, end_r)
+            e2 = _grid_energy(g2, judge, T, start_r, end_r)
+            _LAST["energies"] = (e1, e2)
+            if e2 < e1:
+                grid = g2
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
             grid2, turned = _order_rows(grid, X, T, M, widths, True)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;
