@@ -44,6 +44,8 @@ STAGE1 = 0.1
 STAGE1_LR_ONLY = True
 FACE_TOUR = True
 REPAIR_2D = True
+REPAIR_SIZES = ((4, 2, 20), (3, 2, 10), (2, 1, 4))  # (segment, block length, rounds) by page size
+ARRANGE_ITERS = 3
 PLACE_2D = True
 PLACE_EPS = 0.5
 SEAM = "mix"
@@ -640,7 +642,49 @@ def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
     return (total.min(-1) - e_old).reshape(m, Q, m), total.argmin(-1).reshape(m, Q, m)
 
 
-def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20) -> np.ndarray:
+def _move_costs(row, V, cf, st, en, L):
+    """``out[i, k]``: the change of the energy of ``row`` (``V`` as in :func:`_exchange_costs`)
+    when its segment ``row[i:i+L]`` moves to place ``k`` of the rest of the row."""
+    C = len(row)
+    m = C - L + 1
+    idx = np.arange(C)
+    links = cf[row[:-1], row[1:]]
+    lsum = links.sum()
+    i = np.arange(m)
+    cl = np.concatenate([[0.0], np.cumsum(links)])
+    cut_l = np.where(i > 0, links[np.maximum(i - 1, 0)], 0.0)
+    cut_r = np.where(i + L < C, links[np.minimum(i + L - 1, C - 2)], 0.0)
+    inner = cl[i + L - 1] - cl[i]
+    bridge = np.where((i > 0) & (i + L < C), cf[row[np.maximum(i - 1, 0)], row[np.minimum(i + L, C - 1)]], 0.0)
+    lr_A = lsum - cut_l - cut_r - inner + bridge
+    x = np.arange(C - L)
+    A = np.where(x[None] < i[:, None], row[np.minimum(x[None], C - 1)], row[np.minimum(x[None] + L, C - 1)])
+    k = np.arange(C - L + 1)
+    Ak1 = A[:, np.maximum(k - 1, 0)]
+    Ak = A[:, np.minimum(k, C - L - 1)]
+    has_l, has_r = k > 0, k < C - L
+    old = np.where(has_l & has_r, cf[Ak1, Ak], 0.0)
+    sf, sl = row[i], row[i + L - 1]
+    left = np.where(has_l[None], cf[Ak1, sf[:, None]], -st[sf][:, None])
+    right = np.where(has_r[None], cf[sl[:, None], Ak], -en[sl][:, None])
+    a_end = np.where(has_l[None], -st[A[:, 0]][:, None], 0.0) + np.where(has_r[None], -en[A[:, -1]][:, None], 0.0)
+    v0 = V[idx, row]
+    vp = np.where(idx + L < C, V[np.minimum(idx + L, C - 1), row], 0.0)
+    vm = np.where(idx - L >= 0, V[np.maximum(idx - L, 0), row], 0.0)
+    P0, Pp, Pm = (np.concatenate([[0.0], np.cumsum(v)]) for v in (v0, vp, vm))
+    I, K = np.meshgrid(i, k, indexing="ij")
+    a_le = P0[np.minimum(K, I)] + (Pp[I] - Pp[np.minimum(K, I)]) + (P0[C] - P0[I + L])
+    ki = np.maximum(K, I)
+    a_gt = P0[I] + (Pm[np.minimum(ki + L, C)] - Pm[I + L]) + (P0[C] - P0[np.minimum(ki + L, C)])
+    va = np.where(K <= I, a_le, a_gt)
+    seg = np.zeros((m, len(k)))
+    for t in range(L):
+        seg += V[K + t, row[I + t]]
+    total = lr_A[:, None] - old + left + right + inner[:, None] + a_end + va + seg
+    return total - (lsum - st[row[0]] - en[row[-1]] + v0.sum())
+
+
+def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20, block_len: int = 3) -> np.ndarray:
     """Global repair of an ordered page: exchange segments of equal length between two rows,
     each put in at its best place in the other row (the rest of the row closes up), when the
     page's total energy (left-right plus top-bottom seams) drops. Mends rows that swapped
@@ -693,13 +737,14 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
                         if dn and r < R - 1:
                             v += Tf[:, grid[r + 1]].T
                         Vx[r, up, dn] = v
-            for L in range(1, max_len + 1):
+            for L in range(1, min(block_len, max_len) + 1):
                 mv = {}
                 for r in range(R):
-                    for up in (0, 1):
-                        for dn in (0, 1):
-                            f = _exchange_costs(grid[r], grid[r][None], Vx[r, up, dn], cf, st, en, L, full=True)
-                            mv[r, up, dn] = np.einsum("iik->ik", f[:, 0])
+                    # the change is linear in V: one call without neighbours, one per side
+                    f0, fu, fd = (_move_costs(grid[r], Vx[r, up, dn], cf, st, en, L)
+                                  for up, dn in ((0, 0), (1, 0), (0, 1)))
+                    mv[r, 0, 0], mv[r, 1, 0], mv[r, 0, 1] = f0, fu, fd
+                    mv[r, 1, 1] = fu + fd - f0
                 for r in range(R):
                     acc = mv[r, 1, 0].copy()
                     for h in range(2, R - r + 1):
@@ -898,7 +943,7 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     if two_sided and R <= 13:
         Xf = X[:, ::-1, :, ::-1]
         Xo = np.concatenate([X, Xf])
-        To = seam_costs(Xo.swapaxes(2, 3))
+        To = _seams(Xo.swapaxes(2, 3))
         To = To / _scale(To[:n, :n])
         Mo = np.concatenate([M, M[:, ::-1]])
         wo = {k: np.concatenate([v, v[:, ::-1]]) for k, v in widths.items()}
@@ -914,31 +959,34 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
         cost[r] = To[G[r][None, :], G].sum(1)
     grp = np.arange(m) % R
     cost[grp[:, None] == grp[None, :]] = np.inf
-    pitch = line_pitch(prof[:R].sum(1).reshape(-1))
-    if pitch and pitch < H:
+    for f in range(prof.shape[1]):  # each face (page) has its own line pitch and phase
+        pf = prof[:, f]
+        pitch = line_pitch(pf[:R].reshape(-1))
+        if not pitch or pitch >= H:
+            continue
         lo = max(H - pitch, pitch)
         y = np.arange(lo, min(H + pitch, 2 * H))
         for r in range(m):
             for s_ in range(m):
                 if grp[r] != grp[s_]:
-                    q = np.concatenate([prof[r], prof[s_]], axis=-1)
-                    cost[r, s_] += NU_PITCH * C * float(np.abs(q[:, y] - q[:, y - pitch]).sum())
-    if pitch and pitch < H and NU_PHASE > 0:
-        # text lines continue with the same pitch across the cut: a line starting at y in row r
-        # is a line starting at y - H (mod pitch) in the row below
-        starts = []
-        for r in range(m):
-            q = prof[r].max(0)
-            st_ = np.flatnonzero((q[1:] > 0) & (q[:-1] == 0)) + 1
-            if st_.size:
-                ang = 2 * np.pi * (st_ % pitch) / pitch
-                starts.append(np.angle(np.exp(1j * ang).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
-            else:
-                starts.append(np.nan)
-        ph = np.array(starts)
-        delta = (ph[None, :] - ph[:, None] + H) % pitch
-        dist = np.minimum(delta, pitch - delta)
-        cost += np.where(np.isfinite(dist), NU_PHASE * C * dist, 0.0)
+                    q = np.concatenate([pf[r], pf[s_]])
+                    cost[r, s_] += NU_PITCH * C * float(np.abs(q[y] - q[y - pitch]).sum())
+        if NU_PHASE > 0:
+            # text lines continue with the same pitch across the cut: a line starting at y in
+            # row r is a line starting at y - H (mod pitch) in the row below
+            starts = []
+            for r in range(m):
+                q = pf[r]
+                st_ = np.flatnonzero((q[1:] > 0) & (q[:-1] == 0)) + 1
+                if st_.size:
+                    ang = 2 * np.pi * (st_ % pitch) / pitch
+                    starts.append(np.angle(np.exp(1j * ang).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
+                else:
+                    starts.append(np.nan)
+            ph = np.array(starts)
+            delta = (ph[None, :] - ph[:, None] + H) % pitch
+            dist = np.minimum(delta, pitch - delta)
+            cost += np.where(np.isfinite(dist), NU_PHASE * C * dist, 0.0)
     top = wo["top"][G].min(1).sum(1).astype(float)
     bottom = wo["bottom"][G].min(1).sum(1).astype(float)
     if m > R:
@@ -1001,14 +1049,17 @@ def _arrange(grid, X, D, T, M, widths, start_r, end_r):
     (segments exchanged between rows on left-right plus top-bottom seams) and order again."""
     judge = D + LAM_PAIR * _pair_band(M)
     R, C = grid.shape
-    for it in range(4):
+    for it in range(ARRANGE_ITERS):
         grid, _t = _order_rows(grid, X, T, M, widths, False)
         grid = _choose_orders(grid, D, T, start_r, end_r, judge)
         if REFINE_2D:
             grid = _refine_2d(grid, judge, T, start_r, end_r)
-        if not REPAIR_2D or it == 3:
+        if not REPAIR_2D or it == ARRANGE_ITERS - 1:
             break
-        new = _repair_2d(grid, judge, T, start_r, end_r, max_len=max(1, min(6, C // 2)))
+        n = R * C
+        ml, bl, rounds = REPAIR_SIZES[0] if n <= 250 else REPAIR_SIZES[1] if n <= 500 else REPAIR_SIZES[2]
+        new = _repair_2d(grid, judge, T, start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
+                         block_len=bl)
         if np.array_equal(new, grid):
             break
         grid = new
@@ -1088,6 +1139,7 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
                 grid2 = _arrange(grid2, X2, c2[2], c2[3], M2, w2, s2, e2)
                 e_old = _grid_energy(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
                 e_new = _grid_energy(grid2, c2[2] + LAM_PAIR * _pair_band(M2), c2[3], s2, e2)
+                _LAST["turn"] = (np.flatnonzero(turned).tolist(), e_old, e_new)
                 if e_new < e_old:
                     grid, front, X, M, widths = grid2, front2, X2, M2, w2
                     D0, T0, D, T = c2
