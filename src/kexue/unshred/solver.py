@@ -44,10 +44,12 @@ STAGE1 = 0.1
 STAGE1_LR_ONLY = True
 FACE_TOUR = True
 REPAIR_2D = True
-REPAIR_SIZES = ((4, 2, 20), (3, 2, 10), (2, 1, 4))  # (segment, block length, rounds) by page size
+REPAIR_SIZES = ((4, 2, 20), (3, 2, 10), (1, 1, 2))  # (segment, block length, rounds) by page size
 ARRANGE_ITERS = 3
+BLANK_NO_MARGIN = True
 PLACE_2D = True
 PLACE_EPS = 0.5
+PLACE_MAX = 500  # pieces; larger pages keep to the rows pipeline (time)
 SEAM = "mix"
 MIX = 0.3
 _LAST: dict = {}  # diagnostics of the last solve (energies of the candidate pages)
@@ -472,7 +474,7 @@ def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray
     return keep
 
 
-def _margins(widths, R):
+def _margins(widths, R, width: int | None = None):
     """Rewards for a piece to start / end a row: its blank left / right margin (pixels, summed
     over faces), capped at the typical margin of the R widest."""
     lw = widths["left"].sum(1).astype(float)
@@ -482,15 +484,21 @@ def _margins(widths, R):
     start_r = MU_MARGIN * np.minimum(lw, cap)
     cap = np.median(np.sort(rw)[-R:]) if n >= R else 1.0
     end_r = MU_MARGIN * np.minimum(rw, cap)
+    if BLANK_NO_MARGIN and width is not None:
+        # a piece without any ink says nothing about where it lies: no reward for starting or
+        # ending a row (else blank pieces from below the text crowd out the real margins)
+        blank = widths["left"].min(1) >= (width if width is not None else np.inf)
+        start_r = np.where(blank, 0.0, start_r)
+        end_r = np.where(blank, 0.0, end_r)
     return start_r, end_r
 
 
-def _solve_rows(D, T, M, widths, R, C):
+def _solve_rows(D, T, M, widths, R, C, width=None):
     """Rows as R x C piece indices (rows not yet ordered): the pieces are split into R paths by
     one asymmetric travelling-salesman tour (seams + text-line agreement of neighbours, with the
     blank margins as row starts and ends), balanced to C pieces each, then each row re-ordered."""
     n = D.shape[0]
-    start_r, end_r = _margins(widths, R)
+    start_r, end_r = _margins(widths, R, width)
     if C == 1:
         return np.arange(n)[:, None], start_r, end_r
     if R == 1:
@@ -1105,12 +1113,12 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     if n == 1:
         grid = np.zeros((1, 1), dtype=int)
     else:
-        grid, start_r, end_r = _solve_rows(D, T, M, widths, R, C)
+        grid, start_r, end_r = _solve_rows(D, T, M, widths, R, C, X.shape[-1])
     times["rows"] = time.perf_counter() - t
     t = time.perf_counter()
     if R > 1:
         grid = _arrange(grid, X, D, T, M, widths, start_r, end_r)
-        if PLACE_2D and C > 1:
+        if PLACE_2D and C > 1 and n <= PLACE_MAX:
             # a second opinion grown in 2-D (left-right and top-bottom seams at once); the page
             # with the lower total energy wins
             g2 = _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths, start_r, end_r)
@@ -1135,7 +1143,7 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
                 c2 = _costs(X2, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=(_scale(D0), _scale(T0)))
                 M2 = ink_rows(X2)
                 w2 = blank_widths(X2)
-                s2, e2 = _margins(w2, R)
+                s2, e2 = _margins(w2, R, X2.shape[-1])
                 grid2 = _arrange(grid2, X2, c2[2], c2[3], M2, w2, s2, e2)
                 e_old = _grid_energy(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
                 e_new = _grid_energy(grid2, c2[2] + LAM_PAIR * _pair_band(M2), c2[3], s2, e2)
