@@ -45,7 +45,7 @@ STAGE1_LR_ONLY = True
 FACE_TOUR = True
 REPAIR_2D = True
 REPAIR_SIZES = ((4, 2, 20), (3, 2, 10), (1, 1, 2))  # (segment, block length, rounds) by page size
-ARRANGE_ITERS = 3
+ARRANGE_ITERS = 2
 BLANK_NO_MARGIN = True
 PLACE_2D = True
 PLACE_EPS = 0.5
@@ -526,7 +526,9 @@ def _solve_rows(D, T, M, widths, R, C, width=None):
             rows = _order_within(np.array(rows), cost2, start_r, end_r)
         grid = np.array(rows)
     big = R * C > 250  # keep large pages fast: short segments, fewer rounds
-    grid = _repair_exchange(grid, cost, M, start_r, end_r, max_len=2 if big else 6, rounds=2 * R if big else 60)
+    huge = R * C > 500  # the 2-D repair that follows does most of this work on very large pages
+    grid = _repair_exchange(grid, cost, M, start_r, end_r, max_len=2 if big else 6,
+                            rounds=R // 3 if huge else 2 * R if big else 60)
     return grid, start_r, end_r
 
 
@@ -707,7 +709,10 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
     st, en = np.asarray(start_r, float), np.asarray(end_r, float)
     max_len = min(max_len, C - 1)
     energy = _grid_energy(grid, cf, Tf, st, en)
+    cache: dict = {}  # (L, r) -> exchange costs of row r; (L, r, "mv") -> its move costs
+    changed = set(range(R))  # rows whose pieces changed in the last round
     for _ in range(rounds):
+        near = changed | {r - 1 for r in changed} | {r + 1 for r in changed}  # rows whose V changed
         V = []
         for r in range(R):
             v = np.zeros((C, cf.shape[0]))
@@ -718,7 +723,14 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
             V.append(v)
         cands = []
         for L in range(1, max_len + 1):
-            res = [_exchange_costs(grid[r], grid, V[r], cf, st, en, L) for r in range(R)]
+            for r in range(R):
+                if r in near or (L, r) not in cache:
+                    cache[L, r] = _exchange_costs(grid[r], grid, V[r], cf, st, en, L)
+                elif changed:  # only the segments of the changed rows are new
+                    ul = sorted(changed)
+                    d_, k_ = _exchange_costs(grid[r], grid[ul], V[r], cf, st, en, L)
+                    cache[L, r][0][:, ul, :], cache[L, r][1][:, ul, :] = d_, k_
+            res = [cache[L, r] for r in range(R)]
             for r in range(R):
                 # a segment moved inside its own row
                 dd = np.diagonal(res[r][0][:, r, :]).copy()
@@ -749,8 +761,10 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
                 mv = {}
                 for r in range(R):
                     # the change is linear in V: one call without neighbours, one per side
-                    f0, fu, fd = (_move_costs(grid[r], Vx[r, up, dn], cf, st, en, L)
-                                  for up, dn in ((0, 0), (1, 0), (0, 1)))
+                    if r in near or (L, r, "mv") not in cache:
+                        cache[L, r, "mv"] = tuple(_move_costs(grid[r], Vx[r, up, dn], cf, st, en, L)
+                                                  for up, dn in ((0, 0), (1, 0), (0, 1)))
+                    f0, fu, fd = cache[L, r, "mv"]
                     mv[r, 0, 0], mv[r, 1, 0], mv[r, 0, 1] = f0, fu, fd
                     mv[r, 1, 1] = fu + fd - f0
                 for r in range(R):
@@ -818,6 +832,7 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
                 used |= {r, q}
         if not moved:
             break
+        changed = used
     return grid
 
 
@@ -1061,7 +1076,7 @@ def _arrange(grid, X, D, T, M, widths, start_r, end_r):
         grid, _t = _order_rows(grid, X, T, M, widths, False)
         grid = _choose_orders(grid, D, T, start_r, end_r, judge)
         if REFINE_2D:
-            grid = _refine_2d(grid, judge, T, start_r, end_r)
+            grid = _refine_2d(grid, judge, T, start_r, end_r, sweeps=1 if R * C > 500 else 3)
         if not REPAIR_2D or it == ARRANGE_ITERS - 1:
             break
         n = R * C
