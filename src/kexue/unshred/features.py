@@ -70,22 +70,24 @@ def llr_costs(ink: np.ndarray, edges=LEVELS, alpha: float = 1.0) -> np.ndarray:
     n = ink.shape[0]
     x = ink.reshape(n, -1, ink.shape[-1])  # (n, faces * H, W)
     K = len(edges) + 1
-    q = np.digitize(x, edges).astype(np.int64)
+    q = np.zeros(x.shape, dtype=np.int32)
+    for e in edges:  # grey level -> bin (faster than np.digitize)
+        q += x >= e
     W = q.shape[2]
 
     def ctx_of(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
-        up = np.pad(c1, ((0, 0), (1, 0)))[:, :-1]
-        dn = np.pad(c1, ((0, 0), (0, 1)))[:, 1:]
+        # c1, c2: (n, H', ...) columns; the context of each pixel of the next column
+        pad = [(0, 0)] * c1.ndim
+        up = np.pad(c1, [(0, 0), (1, 0)] + pad[2:])[:, :-1]
+        dn = np.pad(c1, [(0, 0), (0, 1)] + pad[2:])[:, 1:]
         return ((up * K + c1) * K + dn) * K + c2
 
     counts = np.full((K ** 4) * K, alpha)
-    if W >= 3:
-        for xc in range(2, W):  # interiors, left to right and right to left
-            c = ctx_of(q[:, :, xc - 1], q[:, :, xc - 2]) * K + q[:, :, xc]
-            counts += np.bincount(c.ravel(), minlength=counts.size)
-            m = W - 1 - xc
-            c = ctx_of(q[:, :, m + 1], q[:, :, m + 2]) * K + q[:, :, m]
-            counts += np.bincount(c.ravel(), minlength=counts.size)
+    if W >= 3:  # interiors, left to right and right to left, all columns at once
+        c = ctx_of(q[:, :, 1:-1], q[:, :, :-2]) * K + q[:, :, 2:]
+        counts += np.bincount(c.ravel(), minlength=counts.size)
+        c = ctx_of(q[:, :, 1:-1], q[:, :, 2:]) * K + q[:, :, :-2]
+        counts += np.bincount(c.ravel(), minlength=counts.size)
     counts = counts.reshape(K ** 4, K)
     lp = np.log(counts / counts.sum(1, keepdims=True)) - np.log(counts.sum(0) / counts.sum())[None]
     hh = q.shape[1]

@@ -49,6 +49,7 @@ ARRANGE_ITERS = 2
 BLANK_NO_MARGIN = True
 PLACE_2D = True
 PLACE_EPS = 0.5
+PLACE_NB = 0.25  # extra priority per additional placed neighbour of a free cell
 PLACE_MAX = 500  # pieces; larger pages keep to the rows pipeline (time)
 SEAM = "mix"
 MIX = 0.3
@@ -889,7 +890,7 @@ def _place_greedy(D, T, R, C, first: int | None = None, eps: float = 0.1) -> np.
         else:
             b1 = cost.min(1)
             b2 = b1 + 1.0
-        score = (1.0 - (b1 + eps) / (b2 + eps)) * (1.0 + 0.25 * (K[fr] - 1))
+        score = (1.0 - (b1 + eps) / (b2 + eps)) * (1.0 + PLACE_NB * (K[fr] - 1))
         s = int(np.argmax(score))
         k = int(fr[s])
         p = int(np.argmin(cost[s]))
@@ -1099,6 +1100,15 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     >>> solve(s.pieces, 3, 4).grid == s.true_grid
     True
     """
+    try:  # the solver's matrix products are small: threads of the BLAS only wait on each other
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of kexue
+        return _solve(pieces, rows, cols, constraints)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _solve(pieces, rows, cols, constraints)
+
+
+def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
     t0 = time.perf_counter()
     times: dict[str, float] = {}
     R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
