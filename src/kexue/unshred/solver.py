@@ -8,16 +8,19 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    maximum-confidence spanning forest with parity (union-find) gives every face its page. The
    back face, mirrored left-right, then sits exactly where its front face sits, so each piece
    becomes one two-channel piece and all seam costs are summed over both pages.
-2. **Seam costs**: prediction-based dissimilarity of every left-right and top-bottom pair.
-3. **Rows**: R rows are grown column by column from the R pieces that show the widest blank
-   left margin; at each column one linear assignment (Hungarian method) gives every row its
-   next piece, scored by the seam and by text-line agreement (a piece of the right row has ink
-   only on pixel rows where the row's other pieces have ink). The same is done from the right
-   margin; the better grid is kept and repaired by exchanging row tails, then each row is
-   re-ordered as a shortest Hamiltonian path.
-4. **Row order**: the rows, now whole strips of the page, are ordered as a shortest
-   Hamiltonian path on their top-bottom seams plus text-line pitch continuity, with the page's
-   blank top and bottom margins as start and end.
+2. **Seam costs**: for every left-right and top-bottom pair, a blend of the prediction error
+   across the seam and minus the log-likelihood ratio of a seam model learnt from the pieces'
+   own interiors (:func:`~kexue.unshred.features.llr_costs`: it adapts to font, script and noise).
+3. **Rows**: the pieces are split into R rows by one asymmetric travelling-salesman tour through
+   them and R separators (seams + text-line agreement, blank margins as row starts and ends),
+   balanced to C pieces each, repaired by exchanging segments, each row ordered.
+4. **Page**: rows ordered as a shortest path on their top-bottom seams, line pitch and line
+   phase (per face), with the blank top and bottom margins as ends; then a global 2-D repair on
+   the page energy (all left-right plus top-bottom seams): segments exchanged between rows and
+   put in at their best places, column blocks of several rows moved together, aligned column
+   ranges swapped, each move's energy change in closed form. A page grown in 2-D (the most
+   decisive free cell first) is arranged the same way and the lower energy wins. Two-sided
+   rows may be turned over when the whole page gets cheaper.
 """
 
 from __future__ import annotations
