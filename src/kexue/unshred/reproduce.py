@@ -57,11 +57,11 @@ def reproduce(out_dir: Path, quick: bool = True) -> Section:
     sec.figure(path, "The five attachments as reassembled (front page for attachment 5), titled with the "
                      "neighbour accuracy against the verified answer grid.")
     sec.summary = ("Strips and cross-cut pages are reassembled by one asymmetric travelling-salesman tour "
-                   "through the pieces and R row separators (prediction-based seam costs + text-line "
-                   "agreement, blank margins as row ends), a segment-exchange repair, rows ordered by "
-                   "top-bottom seams and line pitch, then a 2-D refinement. Two-sided pieces get their faces "
-                   "assigned by a parity vote before solving. The article itself solved attachments 1 and 2; "
-                   "public contest code needs manual help for 3-5.")
-    sec.notes.append("Attachment 5 (two-sided) is not yet solved perfectly: rows 3 and 9, whose cuts fall "
-                     "between text lines on both pages, exchange segments.")
+                   "through the pieces and R row separators (seam costs that blend prediction errors with a "
+                   "likelihood ratio learnt from the pieces' own interiors, text-line agreement, blank margins "
+                   "as row ends), rows ordered by top-bottom seams and line pitch and phase, then a global 2-D "
+                   "repair (segments exchanged between rows, column blocks moved, on left-right plus top-bottom "
+                   "seams); a page grown in 2-D competes and the lower page energy wins. Two-sided pieces get "
+                   "their faces by a parity vote; rows are turned over only when the whole page gets cheaper. "
+                   "The article itself solved attachments 1 and 2; public contest code needs manual help for 3-5.")
     return sec

@@ -8,16 +8,19 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    maximum-confidence spanning forest with parity (union-find) gives every face its page. The
    back face, mirrored left-right, then sits exactly where its front face sits, so each piece
    becomes one two-channel piece and all seam costs are summed over both pages.
-2. **Seam costs**: prediction-based dissimilarity of every left-right and top-bottom pair.
-3. **Rows**: R rows are grown column by column from the R pieces that show the widest blank
-   left margin; at each column one linear assignment (Hungarian method) gives every row its
-   next piece, scored by the seam and by text-line agreement (a piece of the right row has ink
-   only on pixel rows where the row's other pieces have ink). The same is done from the right
-   margin; the better grid is kept and repaired by exchanging row tails, then each row is
-   re-ordered as a shortest Hamiltonian path.
-4. **Row order**: the rows, now whole strips of the page, are ordered as a shortest
-   Hamiltonian path on their top-bottom seams plus text-line pitch continuity, with the page's
-   blank top and bottom margins as start and end.
+2. **Seam costs**: for every left-right and top-bottom pair, a blend of the prediction error
+   across the seam and minus the log-likelihood ratio of a seam model learnt from the pieces'
+   own interiors (:func:`~kexue.unshred.features.llr_costs`: it adapts to font, script and noise).
+3. **Rows**: the pieces are split into R rows by one asymmetric travelling-salesman tour through
+   them and R separators (seams + text-line agreement, blank margins as row starts and ends),
+   balanced to C pieces each, repaired by exchanging segments, each row ordered.
+4. **Page**: rows ordered as a shortest path on their top-bottom seams, line pitch and line
+   phase (per face), with the blank top and bottom margins as ends; then a global 2-D repair on
+   the page energy (all left-right plus top-bottom seams): segments exchanged between rows and
+   put in at their best places, column blocks of several rows moved together, aligned column
+   ranges swapped, each move's energy change in closed form. A page grown in 2-D (the most
+   decisive free cell first) is arranged the same way and the lower energy wins. Two-sided
+   rows may be turned over when the whole page gets cheaper.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UsageError
-from .features import blank_widths, denoise, ink_rows, line_pitch, seam_costs
+from .features import blank_widths, denoise, ink_rows, line_pitch, llr_costs, seam_costs
 from .paths import shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
@@ -43,6 +46,18 @@ LAM_PAIR = 0.05  # weight of text-line disagreement between left-right neighbour
 STAGE1 = 0.1
 STAGE1_LR_ONLY = True
 FACE_TOUR = True
+REPAIR_2D = True
+REPAIR_SIZES = ((4, 2, 20), (3, 2, 10), (1, 1, 2))  # (segment, block length, rounds) by page size
+ARRANGE_ITERS = 2
+BLANK_NO_MARGIN = True
+PLACE_2D = True
+PLACE_EPS = 0.5
+PLACE_NB = 0.25  # extra priority per additional placed neighbour of a free cell
+PLACE_MAX = 500  # pieces; larger pages keep to the rows pipeline (time)
+SEAM = "mix"
+MIX = 0.3
+_LAST: dict = {}  # diagnostics of the last solve (energies of the candidate pages)
+LLR_SPREAD = 4.0
 
 
 @dataclass
@@ -463,17 +478,31 @@ def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray
     return keep
 
 
-def _solve_rows(D, T, M, widths, R, C):
-    """Rows as R x C piece indices (rows not yet ordered): the pieces are split into R paths by
-    one asymmetric travelling-salesman tour (seams + text-line agreement of neighbours, with the
-    blank margins as row starts and ends), balanced to C pieces each, then each row re-ordered."""
-    n = D.shape[0]
+def _margins(widths, R, width: int | None = None):
+    """Rewards for a piece to start / end a row: its blank left / right margin (pixels, summed
+    over faces), capped at the typical margin of the R widest."""
     lw = widths["left"].sum(1).astype(float)
     rw = widths["right"].sum(1).astype(float)
+    n = len(lw)
     cap = np.median(np.sort(lw)[-R:]) if n >= R else 1.0
     start_r = MU_MARGIN * np.minimum(lw, cap)
     cap = np.median(np.sort(rw)[-R:]) if n >= R else 1.0
     end_r = MU_MARGIN * np.minimum(rw, cap)
+    if BLANK_NO_MARGIN and width is not None:
+        # a piece without any ink says nothing about where it lies: no reward for starting or
+        # ending a row (else blank pieces from below the text crowd out the real margins)
+        blank = widths["left"].min(1) >= (width if width is not None else np.inf)
+        start_r = np.where(blank, 0.0, start_r)
+        end_r = np.where(blank, 0.0, end_r)
+    return start_r, end_r
+
+
+def _solve_rows(D, T, M, widths, R, C, width=None):
+    """Rows as R x C piece indices (rows not yet ordered): the pieces are split into R paths by
+    one asymmetric travelling-salesman tour (seams + text-line agreement of neighbours, with the
+    blank margins as row starts and ends), balanced to C pieces each, then each row re-ordered."""
+    n = D.shape[0]
+    start_r, end_r = _margins(widths, R, width)
     if C == 1:
         return np.arange(n)[:, None], start_r, end_r
     if R == 1:
@@ -501,7 +530,9 @@ def _solve_rows(D, T, M, widths, R, C):
             rows = _order_within(np.array(rows), cost2, start_r, end_r)
         grid = np.array(rows)
     big = R * C > 250  # keep large pages fast: short segments, fewer rounds
-    grid = _repair_exchange(grid, cost, M, start_r, end_r, max_len=2 if big else 6, rounds=2 * R if big else 60)
+    huge = R * C > 500  # the 2-D repair that follows does most of this work on very large pages
+    grid = _repair_exchange(grid, cost, M, start_r, end_r, max_len=2 if big else 6,
+                            rounds=R // 3 if huge else 2 * R if big else 60)
     return grid, start_r, end_r
 
 
@@ -560,6 +591,314 @@ def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
         if not changed:
             break
     return grid
+
+
+def _grid_energy(grid, cf, Tf, start_r, end_r) -> float:
+    """Total cost of a page: all left-right seams minus the margin rewards plus all top-bottom
+    seams."""
+    e = float(cf[grid[:, :-1], grid[:, 1:]].sum()) - float(start_r[grid[:, 0]].sum()) - float(end_r[grid[:, -1]].sum())
+    return e + float(Tf[grid[:-1], grid[1:]].sum())
+
+
+def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
+    """``out[i, q, j]``: the best change of the energy of ``row`` (with its rows above and below
+    fixed, ``V[x, p]`` being the top-bottom cost of piece ``p`` at column ``x``) when its segment
+    ``row[i:i+L]`` is taken out and the segment ``segs[q, j:j+L]`` of another row is put in at the
+    best place ``k`` of the shortened row; also that ``k``. Vectorised over i, q, j, k."""
+    C = len(row)
+    Q = segs.shape[0]
+    m = C - L + 1  # segment starts
+    idx = np.arange(C)
+    links = cf[row[:-1], row[1:]]
+    lsum = links.sum()
+    i = np.arange(m)
+    cut_l = np.where(i > 0, links[np.maximum(i - 1, 0)], 0.0)  # row[i-1] -> row[i]
+    cut_r = np.where(i + L < C, links[np.minimum(i + L - 1, C - 2)], 0.0)  # row[i+L-1] -> row[i+L]
+    cl = np.concatenate([[0.0], np.cumsum(links)])
+    inner = cl[i + L - 1] - cl[i]
+    bridge = np.where((i > 0) & (i + L < C), cf[row[np.maximum(i - 1, 0)], row[np.minimum(i + L, C - 1)]], 0.0)
+    lr_A = lsum - cut_l - cut_r - inner + bridge  # (m,) internal left-right cost of A_i = row minus segment
+    x = np.arange(C - L)
+    A = np.where(x[None] < i[:, None], row[np.minimum(x[None], C - 1)], row[np.minimum(x[None] + L, C - 1)])
+    k = np.arange(C - L + 1)
+    jj = np.arange(m)
+    s_first = segs[:, jj].reshape(-1)  # (Q*m,)
+    s_last = segs[:, jj + L - 1].reshape(-1)
+    Ak1 = A[:, np.maximum(k - 1, 0)]  # (m_i, K)
+    Ak = A[:, np.minimum(k, C - L - 1)]
+    has_l, has_r = k > 0, k < C - L
+    old = np.where(has_l & has_r, cf[Ak1, Ak], 0.0)
+    left = np.where(has_l[None, None], cf[Ak1[:, None, :], s_first[None, :, None]], -st[s_first][None, :, None])
+    right = np.where(has_r[None, None], cf[s_last[None, :, None], Ak[:, None, :]], -en[s_last][None, :, None])
+    A_end_l = np.where(has_l[None], -st[A[:, 0]][:, None], 0.0)
+    A_end_r = np.where(has_r[None], -en[A[:, -1]][:, None], 0.0)
+    sl = cf[segs[:, :-1], segs[:, 1:]]
+    scl = np.concatenate([np.zeros((Q, 1)), np.cumsum(sl, axis=1)], axis=1)
+    seg_inner = (scl[:, jj + L - 1] - scl[:, jj]).reshape(-1)
+    v0 = V[idx, row]
+    vp = np.where(idx + L < C, V[np.minimum(idx + L, C - 1), row], 0.0)
+    vm = np.where(idx - L >= 0, V[np.maximum(idx - L, 0), row], 0.0)
+    P0, Pp, Pm = (np.concatenate([[0.0], np.cumsum(v)]) for v in (v0, vp, vm))
+    I, K = np.meshgrid(i, k, indexing="ij")
+    a_le = P0[np.minimum(K, I)] + (Pp[I] - Pp[np.minimum(K, I)]) + (P0[C] - P0[I + L])
+    ki = np.maximum(K, I)
+    a_gt = P0[I] + (Pm[np.minimum(ki + L, C)] - Pm[I + L]) + (P0[C] - P0[np.minimum(ki + L, C)])
+    va = np.where(K <= I, a_le, a_gt)  # (m_i, K)
+    diag = np.zeros((len(k), Q, m))
+    for t in range(L):
+        diag += V[k[:, None, None] + t, segs[None, :, jj + t]]
+    diag = diag.reshape(len(k), Q * m)
+    rowpart = lr_A[:, None] - old + A_end_l + A_end_r + va  # (m_i, K)
+    total = rowpart[:, None, :] + left + right + seg_inner[None, :, None] + diag.T[None, :, :]
+    e_old = lsum - st[row[0]] - en[row[-1]] + v0.sum()
+    if full:  # (i, q, j, k)
+        return (total - e_old).reshape(m, Q, m, len(k))
+    return (total.min(-1) - e_old).reshape(m, Q, m), total.argmin(-1).reshape(m, Q, m)
+
+
+def _move_costs(row, V, cf, st, en, L):
+    """``out[i, k]``: the change of the energy of ``row`` (``V`` as in :func:`_exchange_costs`)
+    when its segment ``row[i:i+L]`` moves to place ``k`` of the rest of the row."""
+    C = len(row)
+    m = C - L + 1
+    idx = np.arange(C)
+    links = cf[row[:-1], row[1:]]
+    lsum = links.sum()
+    i = np.arange(m)
+    cl = np.concatenate([[0.0], np.cumsum(links)])
+    cut_l = np.where(i > 0, links[np.maximum(i - 1, 0)], 0.0)
+    cut_r = np.where(i + L < C, links[np.minimum(i + L - 1, C - 2)], 0.0)
+    inner = cl[i + L - 1] - cl[i]
+    bridge = np.where((i > 0) & (i + L < C), cf[row[np.maximum(i - 1, 0)], row[np.minimum(i + L, C - 1)]], 0.0)
+    lr_A = lsum - cut_l - cut_r - inner + bridge
+    x = np.arange(C - L)
+    A = np.where(x[None] < i[:, None], row[np.minimum(x[None], C - 1)], row[np.minimum(x[None] + L, C - 1)])
+    k = np.arange(C - L + 1)
+    Ak1 = A[:, np.maximum(k - 1, 0)]
+    Ak = A[:, np.minimum(k, C - L - 1)]
+    has_l, has_r = k > 0, k < C - L
+    old = np.where(has_l & has_r, cf[Ak1, Ak], 0.0)
+    sf, sl = row[i], row[i + L - 1]
+    left = np.where(has_l[None], cf[Ak1, sf[:, None]], -st[sf][:, None])
+    right = np.where(has_r[None], cf[sl[:, None], Ak], -en[sl][:, None])
+    a_end = np.where(has_l[None], -st[A[:, 0]][:, None], 0.0) + np.where(has_r[None], -en[A[:, -1]][:, None], 0.0)
+    v0 = V[idx, row]
+    vp = np.where(idx + L < C, V[np.minimum(idx + L, C - 1), row], 0.0)
+    vm = np.where(idx - L >= 0, V[np.maximum(idx - L, 0), row], 0.0)
+    P0, Pp, Pm = (np.concatenate([[0.0], np.cumsum(v)]) for v in (v0, vp, vm))
+    I, K = np.meshgrid(i, k, indexing="ij")
+    a_le = P0[np.minimum(K, I)] + (Pp[I] - Pp[np.minimum(K, I)]) + (P0[C] - P0[I + L])
+    ki = np.maximum(K, I)
+    a_gt = P0[I] + (Pm[np.minimum(ki + L, C)] - Pm[I + L]) + (P0[C] - P0[np.minimum(ki + L, C)])
+    va = np.where(K <= I, a_le, a_gt)
+    seg = np.zeros((m, len(k)))
+    for t in range(L):
+        seg += V[K + t, row[I + t]]
+    total = lr_A[:, None] - old + left + right + inner[:, None] + a_end + va + seg
+    return total - (lsum - st[row[0]] - en[row[-1]] + v0.sum())
+
+
+def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20, block_len: int = 3) -> np.ndarray:
+    """Global repair of an ordered page: exchange segments of equal length between two rows,
+    each put in at its best place in the other row (the rest of the row closes up), when the
+    page's total energy (left-right plus top-bottom seams) drops. Mends rows that swapped
+    pieces at cuts that no left-right feature can tell apart (blank seams between text lines):
+    the seams to the rows above and below decide."""
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 2:
+        return grid
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    max_len = min(max_len, C - 1)
+    energy = _grid_energy(grid, cf, Tf, st, en)
+    cache: dict = {}  # (L, r) -> exchange costs of row r; (L, r, "mv") -> its move costs
+    changed = set(range(R))  # rows whose pieces changed in the last round
+    for _ in range(rounds):
+        near = changed | {r - 1 for r in changed} | {r + 1 for r in changed}  # rows whose V changed
+        V = []
+        for r in range(R):
+            v = np.zeros((C, cf.shape[0]))
+            if r > 0:
+                v += Tf[grid[r - 1]]
+            if r < R - 1:
+                v += Tf[:, grid[r + 1]].T
+            V.append(v)
+        cands = []
+        for L in range(1, max_len + 1):
+            for r in range(R):
+                if r in near or (L, r) not in cache:
+                    cache[L, r] = _exchange_costs(grid[r], grid, V[r], cf, st, en, L)
+                elif changed:  # only the segments of the changed rows are new
+                    ul = sorted(changed)
+                    d_, k_ = _exchange_costs(grid[r], grid[ul], V[r], cf, st, en, L)
+                    cache[L, r][0][:, ul, :], cache[L, r][1][:, ul, :] = d_, k_
+            res = [cache[L, r] for r in range(R)]
+            for r in range(R):
+                # a segment moved inside its own row
+                dd = np.diagonal(res[r][0][:, r, :]).copy()
+                i = int(np.argmin(dd))
+                if dd[i] < -1e-9:
+                    cands.append((float(dd[i]), r, r, i, i, L, int(res[r][1][i, r, i]), -1))
+                for q in range(r + 1, R):
+                    d = res[r][0][:, q, :] + res[q][0][:, r, :].T
+                    a = int(np.argmin(d))
+                    i, j = np.unravel_index(a, d.shape)
+                    if d[i, j] < -1e-9:
+                        cands.append((float(d[i, j]), r, q, int(i), int(j), L,
+                                      int(res[r][1][i, q, j]), int(res[q][1][j, r, i])))
+        # blocks of h >= 2 rows whose columns i..i+L-1 move together to place k (the seams
+        # inside the block stay as they are; only the block's outer rows see other rows)
+        if R > 1:
+            Vx = {}
+            for r in range(R):
+                for up in (0, 1):
+                    for dn in (0, 1):
+                        v = np.zeros((C, cf.shape[0]))
+                        if up and r > 0:
+                            v += Tf[grid[r - 1]]
+                        if dn and r < R - 1:
+                            v += Tf[:, grid[r + 1]].T
+                        Vx[r, up, dn] = v
+            for L in range(1, min(block_len, max_len) + 1):
+                mv = {}
+                for r in range(R):
+                    # the change is linear in V: one call without neighbours, one per side
+                    if r in near or (L, r, "mv") not in cache:
+                        cache[L, r, "mv"] = tuple(_move_costs(grid[r], Vx[r, up, dn], cf, st, en, L)
+                                                  for up, dn in ((0, 0), (1, 0), (0, 1)))
+                    f0, fu, fd = cache[L, r, "mv"]
+                    mv[r, 0, 0], mv[r, 1, 0], mv[r, 0, 1] = f0, fu, fd
+                    mv[r, 1, 1] = fu + fd - f0
+                for r in range(R):
+                    acc = mv[r, 1, 0].copy()
+                    for h in range(2, R - r + 1):
+                        last = r + h - 1
+                        tot = acc + mv[last, 0, 1]
+                        a = int(np.argmin(tot))
+                        i, k = np.unravel_index(a, tot.shape)
+                        if tot[i, k] < -1e-9:
+                            cands.append((float(tot[i, k]), r, last, int(i), int(k), L, -2, -1))
+                        acc = acc + mv[last, 0, 0]
+        # aligned exchanges of any length: columns a..b-1 of two rows trade places
+        for r in range(R):
+            for q in range(r + 1, R):
+                x, y = grid[r], grid[q]
+                c = np.arange(C)
+                gain = V[r][c, y] - V[r][c, x] + V[q][c, x] - V[q][c, y]
+                P = np.concatenate([[0.0], np.cumsum(gain)])
+                a = np.arange(C)
+                left = np.zeros(C + 1)
+                left[1:C] = (cf[x[a[1:] - 1], y[a[1:]]] - cf[x[a[1:] - 1], x[a[1:]]]
+                             + cf[y[a[1:] - 1], x[a[1:]]] - cf[y[a[1:] - 1], y[a[1:]]])
+                right = np.zeros(C + 1)
+                b = np.arange(1, C)
+                right[1:C] = (cf[y[b - 1], x[b]] - cf[x[b - 1], x[b]] + cf[x[b - 1], y[b]] - cf[y[b - 1], y[b]])
+                A_, B_ = np.meshgrid(np.arange(C + 1), np.arange(C + 1), indexing="ij")
+                dlt = left[A_] + right[B_] + P[B_] - P[A_]
+                dlt[(B_ <= A_) | (B_ - A_ >= C)] = np.inf
+                k = int(np.argmin(dlt))
+                a0, b0 = np.unravel_index(k, dlt.shape)
+                if dlt[a0, b0] < -1e-9:
+                    cands.append((float(dlt[a0, b0]), r, q, int(a0), int(b0), -1, -1, -1))
+        moved, used = False, set()
+        for _d, r, q, i, j, L, k, k2 in sorted(cands):
+            if r in used or q in used or r - 1 in used or r + 1 in used or q - 1 in used or q + 1 in used:
+                continue  # rows next to a changed row are judged on stale neighbours: next round
+            new = grid.copy()
+            a, b = list(grid[r]), list(grid[q])
+            if k == -2:  # rows r..q move their columns i..i+L-1 to place j
+                if any(x in used for x in range(r - 1, q + 2)):
+                    continue
+                for rr in range(r, q + 1):
+                    a = list(grid[rr])
+                    rest = a[:i] + a[i + L:]
+                    new[rr] = rest[:j] + a[i:i + L] + rest[j:]
+                e = _grid_energy(new, cf, Tf, st, en)
+                if e < energy - 1e-9:
+                    grid, energy, moved = new, e, True
+                    used |= set(range(r, q + 1))
+                continue
+            if L < 0:  # aligned exchange of columns i..j-1
+                new[r, i:j], new[q, i:j] = grid[q, i:j], grid[r, i:j]
+            elif q == r:  # a segment moved inside the row
+                rest = a[:i] + a[i + L:]
+                new[r] = rest[:k] + a[i:i + L] + rest[k:]
+            else:
+                sa, sb = a[i:i + L], b[j:j + L]
+                ra, rb = a[:i] + a[i + L:], b[:j] + b[j + L:]
+                new[r] = ra[:k] + sb + ra[k:]
+                new[q] = rb[:k2] + sa + rb[k2:]
+            e = _grid_energy(new, cf, Tf, st, en)
+            if e < energy - 1e-9:
+                grid, energy, moved = new, e, True
+                used |= {r, q}
+        if not moved:
+            break
+        changed = used
+    return grid
+
+
+def _place_greedy(D, T, R, C, first: int | None = None, eps: float = 0.1) -> np.ndarray:
+    """A page grown piece by piece in 2-D (after Paikin and Tal): the pieces placed so far fix the
+    free cells around them; each free cell ranks the unplaced pieces by the mean seam cost to its
+    placed neighbours (left-right and top-bottom at once), and the cell whose best piece beats its
+    runner-up by the widest ratio is filled first. Blank seams rank every piece alike, so they
+    wait until inked seams have placed their neighbours. The page never grows beyond R x C."""
+    n = D.shape[0]
+    Df = np.where(np.isfinite(D), D, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    H, W = 2 * R + 1, 2 * C + 1
+    cell = -np.ones((H, W), dtype=np.int64)
+    S = np.zeros((H * W, n))  # summed cost of each piece in each cell
+    K = np.zeros(H * W)  # placed neighbours of each cell
+    placed = np.zeros(n, bool)
+    if first is None:
+        # the piece with the most decisive best matches on all four sides
+        conf = np.zeros(n)
+        for m in (Df, Df.T, Tf, Tf.T):
+            s = np.sort(m, axis=1)
+            conf += 1.0 - (s[:, 0] + eps) / (s[:, 1] + eps)
+        first = int(np.argmax(conf))
+    box = [R, R, C, C]  # min row, max row, min col, max col
+    frontier: set[int] = set()
+
+    def put(p, r, c):
+        cell[r, c] = p
+        placed[p] = True
+        box[0], box[1] = min(box[0], r), max(box[1], r)
+        box[2], box[3] = min(box[2], c), max(box[3], c)
+        for dr, dc, vec in ((0, 1, Df[p]), (0, -1, Df[:, p]), (1, 0, Tf[p]), (-1, 0, Tf[:, p])):
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < H and 0 <= cc < W and cell[rr, cc] < 0:
+                k = rr * W + cc
+                S[k] += vec
+                K[k] += 1
+                frontier.add(k)
+        frontier.discard(r * W + c)
+
+    put(first, R, C)
+    for _ in range(n - 1):
+        fr = np.array(sorted(frontier))
+        rr, cc = fr // W, fr % W
+        ok = ((np.maximum(box[1], rr) - np.minimum(box[0], rr) < R)
+              & (np.maximum(box[3], cc) - np.minimum(box[2], cc) < C))
+        fr = fr[ok]
+        cost = S[fr] / K[fr][:, None]
+        cost[:, placed] = np.inf
+        if (~placed).sum() >= 2:
+            part = np.partition(cost, 1, axis=1)
+            b1, b2 = part[:, 0], part[:, 1]
+        else:
+            b1 = cost.min(1)
+            b2 = b1 + 1.0
+        score = (1.0 - (b1 + eps) / (b2 + eps)) * (1.0 + PLACE_NB * (K[fr] - 1))
+        s = int(np.argmax(score))
+        k = int(fr[s])
+        p = int(np.argmin(cost[s]))
+        put(p, k // W, k % W)
+    return cell[box[0]:box[0] + R, box[2]:box[2] + C].copy()
 
 
 def _choose_orders(grid, D, T, start_r, end_r, judge=None, sweeps: int = 2) -> np.ndarray:
@@ -631,7 +970,7 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     if two_sided and R <= 13:
         Xf = X[:, ::-1, :, ::-1]
         Xo = np.concatenate([X, Xf])
-        To = seam_costs(Xo.swapaxes(2, 3))
+        To = _seams(Xo.swapaxes(2, 3))
         To = To / _scale(To[:n, :n])
         Mo = np.concatenate([M, M[:, ::-1]])
         wo = {k: np.concatenate([v, v[:, ::-1]]) for k, v in widths.items()}
@@ -647,31 +986,34 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
         cost[r] = To[G[r][None, :], G].sum(1)
     grp = np.arange(m) % R
     cost[grp[:, None] == grp[None, :]] = np.inf
-    pitch = line_pitch(prof[:R].sum(1).reshape(-1))
-    if pitch and pitch < H:
+    for f in range(prof.shape[1]):  # each face (page) has its own line pitch and phase
+        pf = prof[:, f]
+        pitch = line_pitch(pf[:R].reshape(-1))
+        if not pitch or pitch >= H:
+            continue
         lo = max(H - pitch, pitch)
         y = np.arange(lo, min(H + pitch, 2 * H))
         for r in range(m):
             for s_ in range(m):
                 if grp[r] != grp[s_]:
-                    q = np.concatenate([prof[r], prof[s_]], axis=-1)
-                    cost[r, s_] += NU_PITCH * C * float(np.abs(q[:, y] - q[:, y - pitch]).sum())
-    if pitch and pitch < H and NU_PHASE > 0:
-        # text lines continue with the same pitch across the cut: a line starting at y in row r
-        # is a line starting at y - H (mod pitch) in the row below
-        starts = []
-        for r in range(m):
-            q = prof[r].max(0)
-            st_ = np.flatnonzero((q[1:] > 0) & (q[:-1] == 0)) + 1
-            if st_.size:
-                ang = 2 * np.pi * (st_ % pitch) / pitch
-                starts.append(np.angle(np.exp(1j * ang).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
-            else:
-                starts.append(np.nan)
-        ph = np.array(starts)
-        delta = (ph[None, :] - ph[:, None] + H) % pitch
-        dist = np.minimum(delta, pitch - delta)
-        cost += np.where(np.isfinite(dist), NU_PHASE * C * dist, 0.0)
+                    q = np.concatenate([pf[r], pf[s_]])
+                    cost[r, s_] += NU_PITCH * C * float(np.abs(q[y] - q[y - pitch]).sum())
+        if NU_PHASE > 0:
+            # text lines continue with the same pitch across the cut: a line starting at y in
+            # row r is a line starting at y - H (mod pitch) in the row below
+            starts = []
+            for r in range(m):
+                q = pf[r]
+                st_ = np.flatnonzero((q[1:] > 0) & (q[:-1] == 0)) + 1
+                if st_.size:
+                    ang = 2 * np.pi * (st_ % pitch) / pitch
+                    starts.append(np.angle(np.exp(1j * ang).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
+                else:
+                    starts.append(np.nan)
+            ph = np.array(starts)
+            delta = (ph[None, :] - ph[:, None] + H) % pitch
+            dist = np.minimum(delta, pitch - delta)
+            cost += np.where(np.isfinite(dist), NU_PHASE * C * dist, 0.0)
     top = wo["top"][G].min(1).sum(1).astype(float)
     bottom = wo["bottom"][G].min(1).sum(1).astype(float)
     if m > R:
@@ -681,6 +1023,74 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     turned = np.array([o >= R for o in order])
     out = np.array([G[o] % n for o in order])
     return out, turned
+
+
+def _seams(X):
+    """Seam costs of one direction: ``SEAM`` picks prediction errors ("pred"), the learnt
+    likelihood ratio ("llr") or a blend of both ("mix", weight ``MIX`` on the likelihood)."""
+    if SEAM == "mix":
+        p = seam_costs(X)
+        p = p / _scale(p)
+        return (1.0 - MIX) * p + MIX * _llr_norm(X)
+    if SEAM == "llr":
+        return _llr_norm(X)
+    return seam_costs(X)
+
+
+def _llr_norm(X):
+    """:func:`llr_costs` put on the scale the weights of this module were set on: a piece's best
+    match costs about 1 on average and a typical pair about 5; never below 0."""
+    d = llr_costs(X)
+    fin = d[np.isfinite(d)]
+    if fin.size == 0:
+        return d
+    mins = np.min(d, axis=1)
+    best = float(np.mean(mins[np.isfinite(mins)]))
+    spread = max(float(np.median(fin)) - best, 1e-9)
+    return np.maximum(1.0 + LLR_SPREAD * (d - best) / spread, 0.0)
+
+
+def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None):
+    """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids."""
+    D0, T0 = _seams(X), _seams(X.swapaxes(2, 3))
+    sd, st = scales if scales is not None else (_scale(D0), _scale(T0))
+    D = D0 / sd
+    T = T0 / st
+    for (i, j) in lr_lock:
+        D[i, :] += BIG
+        D[:, j] += BIG
+        D[i, j] = -BIG
+    for (i, j) in lr_forbid:
+        D[i, j] = np.inf
+    for (i, j) in tb_lock:
+        T[i, :] += BIG
+        T[:, j] += BIG
+        T[i, j] = -BIG
+    for (i, j) in tb_forbid:
+        T[i, j] = np.inf
+    return D0, T0, D, T
+
+
+def _arrange(grid, X, D, T, M, widths, start_r, end_r):
+    """From rows to a page: order the rows, choose each row's order, then repair globally
+    (segments exchanged between rows on left-right plus top-bottom seams) and order again."""
+    judge = D + LAM_PAIR * _pair_band(M)
+    R, C = grid.shape
+    for it in range(ARRANGE_ITERS):
+        grid, _t = _order_rows(grid, X, T, M, widths, False)
+        grid = _choose_orders(grid, D, T, start_r, end_r, judge)
+        if REFINE_2D:
+            grid = _refine_2d(grid, judge, T, start_r, end_r, sweeps=1 if R * C > 500 else 3)
+        if not REPAIR_2D or it == ARRANGE_ITERS - 1:
+            break
+        n = R * C
+        ml, bl, rounds = REPAIR_SIZES[0] if n <= 250 else REPAIR_SIZES[1] if n <= 500 else REPAIR_SIZES[2]
+        new = _repair_2d(grid, judge, T, start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
+                         block_len=bl)
+        if np.array_equal(new, grid):
+            break
+        grid = new
+    return grid
 
 
 # ----------------------------------------------------------------------------- solve
@@ -693,6 +1103,15 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     >>> solve(s.pieces, 3, 4).grid == s.true_grid
     True
     """
+    try:  # the solver's matrix products are small: threads of the BLAS only wait on each other
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of kexue
+        return _solve(pieces, rows, cols, constraints)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _solve(pieces, rows, cols, constraints)
+
+
+def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
     t0 = time.perf_counter()
     times: dict[str, float] = {}
     R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
@@ -714,22 +1133,7 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
         R, C = C, R
         lr_lock, tb_lock, lr_forbid, tb_forbid = tb_lock, lr_lock, tb_forbid, lr_forbid
     X = denoise(X)
-    D0 = seam_costs(X)
-    T0 = seam_costs(X.swapaxes(2, 3))
-    D = D0 / _scale(D0)
-    T = T0 / _scale(T0)
-    for (i, j) in lr_lock:
-        D[i, :] += BIG
-        D[:, j] += BIG
-        D[i, j] = -BIG
-    for (i, j) in lr_forbid:
-        D[i, j] = np.inf
-    for (i, j) in tb_lock:
-        T[i, :] += BIG
-        T[:, j] += BIG
-        T[i, j] = -BIG
-    for (i, j) in tb_forbid:
-        T[i, j] = np.inf
+    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid)
     M = ink_rows(X)
     widths = blank_widths(X)
     times["costs"] = time.perf_counter() - t
@@ -737,25 +1141,44 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     if n == 1:
         grid = np.zeros((1, 1), dtype=int)
     else:
-        grid, start_r, end_r = _solve_rows(D, T, M, widths, R, C)
+        grid, start_r, end_r = _solve_rows(D, T, M, widths, R, C, X.shape[-1])
     times["rows"] = time.perf_counter() - t
     t = time.perf_counter()
     if R > 1:
-        grid, turned = _order_rows(grid, X, T, M, widths, pieces.two_sided)
-        if turned.any():  # rows turned over: their faces swap pages; recompute the costs
-            for r in np.flatnonzero(turned):
-                front[grid[r]] ^= 1
-            X = np.stack([pieces.ink[np.arange(n), front], pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1)
-            X = denoise(X)
-            if transposed:
-                X = X.swapaxes(2, 3)
-            D0 = seam_costs(X)
-            T0 = seam_costs(X.swapaxes(2, 3))
-            D, T = D0 / _scale(D0), T0 / _scale(T0)
-            M = ink_rows(X)
-        grid = _choose_orders(grid, D, T, start_r, end_r, D + LAM_PAIR * _pair_band(M))
-        if REFINE_2D:
-            grid = _refine_2d(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
+        grid = _arrange(grid, X, D, T, M, widths, start_r, end_r)
+        if PLACE_2D and C > 1 and n <= PLACE_MAX:
+            # a second opinion grown in 2-D (left-right and top-bottom seams at once); the page
+            # with the lower total energy wins
+            g2 = _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths, start_r, end_r)
+            judge = D + LAM_PAIR * _pair_band(M)
+            e1 = _grid_energy(grid, judge, T, start_r, end_r)
+            e2 = _grid_energy(g2, judge, T, start_r, end_r)
+            _LAST["energies"] = (e1, e2)
+            if e2 < e1:
+                grid = g2
+        if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
+            grid2, turned = _order_rows(grid, X, T, M, widths, True)
+            if turned.any():  # its faces swap pages: recompute the costs and arrange again;
+                # kept only when the whole page (all seams, same cost scale) gets cheaper
+                front2 = front.copy()
+                for r in np.flatnonzero(turned):
+                    front2[grid2[r]] ^= 1
+                X2 = np.stack([pieces.ink[np.arange(n), front2],
+                               pieces.ink[np.arange(n), 1 - front2][:, :, ::-1]], axis=1)
+                X2 = denoise(X2)
+                if transposed:
+                    X2 = X2.swapaxes(2, 3)
+                c2 = _costs(X2, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=(_scale(D0), _scale(T0)))
+                M2 = ink_rows(X2)
+                w2 = blank_widths(X2)
+                s2, e2 = _margins(w2, R, X2.shape[-1])
+                grid2 = _arrange(grid2, X2, c2[2], c2[3], M2, w2, s2, e2)
+                e_old = _grid_energy(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
+                e_new = _grid_energy(grid2, c2[2] + LAM_PAIR * _pair_band(M2), c2[3], s2, e2)
+                _LAST["turn"] = (np.flatnonzero(turned).tolist(), e_old, e_new)
+                if e_new < e_old:
+                    grid, front, X, M, widths = grid2, front2, X2, M2, w2
+                    D0, T0, D, T = c2
     times["row_order"] = time.perf_counter() - t
     if transposed:
         grid = grid.T

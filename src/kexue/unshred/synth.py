@@ -37,6 +37,32 @@ def find_fonts() -> tuple[Path, ...]:
     return tuple(good + sorted(p for p in out if p not in good))
 
 
+@lru_cache(maxsize=1)
+def find_cjk_fonts() -> tuple[Path, ...]:
+    """Installed fonts with Chinese glyphs (WenQuanYi, Noto CJK, Droid Sans Fallback, AR PL...),
+    empty when there is none.
+
+    >>> isinstance(find_cjk_fonts(), tuple)
+    True
+    """
+    keys = ("wqy", "cjk", "droidsansfallback", "uming", "ukai", "simsun", "simhei", "notosanssc", "sourcehan")
+    out = []
+    for d in FONT_DIRS:
+        if d.is_dir():
+            out += [p for p in d.rglob("*") if p.suffix.lower() in (".ttf", ".otf", ".ttc")
+                    and any(k in p.name.lower().replace("-", "").replace("_", "") for k in keys)]
+    return tuple(sorted(out))
+
+
+def _hanzi(rng: np.random.Generator, n: int) -> list[str]:
+    """Random Chinese characters (common range) with a comma or full stop now and then."""
+    out = []
+    for _ in range(n):
+        u = rng.random()
+        out.append("，" if u < 0.06 else "。" if u < 0.09 else chr(int(rng.integers(0x4E00, 0x9FA6))))
+    return out
+
+
 def _words(rng: np.random.Generator, n: int) -> list[str]:
     vowels, cons = "aeiouy", "bcdfghjklmnprstvwz"
     words = []
@@ -53,9 +79,10 @@ def _words(rng: np.random.Generator, n: int) -> list[str]:
 
 def text_page(width: int = 720, height: int = 1000, font_size: int | None = None, seed: int = 0,
               font: str | Path | None = None, margin: int | None = None, line_spacing: float = 1.5,
-              justify: bool = True) -> np.ndarray:
+              justify: bool = True, lang: str = "en") -> np.ndarray:
     """A grey page (uint8, 255 = white) of pseudo-English paragraphs (justified, as printed pages
-    are, unless ``justify=False``), for round-trip tests.
+    are, unless ``justify=False``), or with ``lang="zh"`` of random Chinese characters set on a
+    grid (needs a Chinese font, see :func:`find_cjk_fonts`), for round-trip tests.
 
     >>> p = text_page(360, 500, seed=1)
     >>> p.shape, p.dtype.name, int(p.min()) < 100, int(p.max())
@@ -68,7 +95,14 @@ def text_page(width: int = 720, height: int = 1000, font_size: int | None = None
         font_size = max(10, width // 36)
     if margin is None:
         margin = max(8, width // 60)
-    fonts = [Path(font)] if font else list(find_fonts())
+    if lang not in ("en", "zh"):
+        raise UsageError(f"lang must be 'en' or 'zh', not {lang!r}")
+    if lang == "zh":
+        fonts = [Path(font)] if font else list(find_cjk_fonts())
+        if not fonts:
+            raise InputError("no Chinese font is installed (e.g. apt install fonts-wqy-microhei)")
+    else:
+        fonts = [Path(font)] if font else list(find_fonts())
     if fonts:
         chosen = fonts[int(rng.integers(0, min(len(fonts), 6)))] if not font else fonts[0]
         try:
@@ -77,6 +111,8 @@ def text_page(width: int = 720, height: int = 1000, font_size: int | None = None
             raise InputError(f"cannot read font {chosen}: {e}") from None
     else:  # pragma: no cover - depends on the machine
         face = ImageFont.load_default(size=font_size) if hasattr(ImageFont, "load_default") else None
+    if lang == "zh":
+        return _hanzi_page(width, height, font_size, margin, line_spacing, face, rng)
     img = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(img)
     pitch = int(round(font_size * line_spacing))
@@ -111,6 +147,30 @@ def text_page(width: int = 720, height: int = 1000, font_size: int | None = None
             draw.text((x0, y), " ".join(words_), fill=0, font=face)
         y += pitch
         x0 = margin + (indent if line and line[-1] == "\n" else 0)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def _hanzi_page(width, height, font_size, margin, line_spacing, face, rng) -> np.ndarray:
+    """Chinese text as printed: one character per cell of a fixed grid, paragraphs indented by two
+    cells, a short last line at each paragraph's end."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(img)
+    pitch = int(round(font_size * line_spacing))
+    per_line = max(1, (width - 2 * margin) // font_size)
+    y, col = margin, 2
+    chars = _hanzi(rng, 20000)
+    ci = 0
+    while y + pitch <= height - margin:
+        end = per_line
+        if rng.random() < 0.08:  # a paragraph ends on this line
+            end = int(rng.integers(col + 1, per_line + 1))
+        for c in range(col, end):
+            draw.text((margin + c * font_size, y), chars[ci % len(chars)], fill=0, font=face)
+            ci += 1
+        col = 2 if end < per_line else 0
+        y += pitch
     return np.asarray(img, dtype=np.uint8)
 
 
