@@ -19,8 +19,11 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    the page energy (all left-right plus top-bottom seams): segments exchanged between rows and
    put in at their best places, column blocks of several rows moved together, aligned column
    ranges swapped, each move's energy change in closed form. A page grown in 2-D (the most
-   decisive free cell first) is arranged the same way and the lower energy wins. Two-sided
-   rows may be turned over when the whole page gets cheaper.
+   decisive free cell first) is arranged the same way and the lower energy wins. A third
+   opinion regroups the rows by their text-line patterns (ink density per pixel row; balanced
+   k-means by minimum-cost assignment) and is arranged again; every arrangement ends by moving
+   segments (or exchanging two segments) of columns in bands of 1-6 rows at once, every such move
+   scored exactly. Two-sided rows may be turned over when the whole page gets cheaper.
 """
 
 from __future__ import annotations
