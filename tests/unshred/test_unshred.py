@@ -276,3 +276,25 @@ def test_chinese_page_needs_a_font_or_says_so():
             text_page(200, 150, seed=1, lang="zh")
     with pytest.raises(UsageError):
         text_page(200, 150, lang="fr")
+
+
+def test_regroup_and_band_reorder_mend_mixed_rows():
+    """Rows mixed by the seam search come apart by their text-line patterns (regroup), and a
+    block of columns put in the wrong place in two rows alike is moved back (band reorder)."""
+    from kexue.unshred.features import blank_widths, denoise, ink_rows
+    from kexue.unshred.solver import LAM_PAIR, _band_reorder, _costs, _margins, _pair_band, _regroup
+
+    s = shred(text_page(720, 1000, seed=5), 6, 8, seed=5)
+    X = denoise(s.pieces.ink)
+    idx = {k: i for i, k in enumerate(s.pieces.ids)}
+    truth = np.array([[idx[x] for x in row] for row in s.true_grid])
+    bad = truth.copy()
+    bad[1, 2:5], bad[3, 2:5] = truth[3, 2:5], truth[1, 2:5]
+    bad[0, 6], bad[5, 1] = truth[5, 1], truth[0, 6]
+    assert np.array_equal(_regroup(bad, X), np.sort(truth, axis=1))
+    _, _, D, T = _costs(X, [], [], [], [])
+    st, en = _margins(blank_widths(X), 6, X.shape[-1])
+    moved = truth.copy()
+    moved[2:4] = truth[2:4][:, [0, 4, 5, 1, 2, 3, 6, 7]]
+    fixed = _band_reorder(moved, D + LAM_PAIR * _pair_band(ink_rows(X)), T, st, en)
+    assert np.array_equal(fixed, truth)

@@ -19,8 +19,11 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    the page energy (all left-right plus top-bottom seams): segments exchanged between rows and
    put in at their best places, column blocks of several rows moved together, aligned column
    ranges swapped, each move's energy change in closed form. A page grown in 2-D (the most
-   decisive free cell first) is arranged the same way and the lower energy wins. Two-sided
-   rows may be turned over when the whole page gets cheaper.
+   decisive free cell first) is arranged the same way and the lower energy wins. A third
+   opinion regroups the rows by their text-line patterns (ink density per pixel row; balanced
+   k-means by minimum-cost assignment) and is arranged again; every arrangement ends by moving
+   segments (or exchanging two segments) of columns in bands of 1-6 rows at once, every such move
+   scored exactly. Two-sided rows may be turned over when the whole page gets cheaper.
 """
 
 from __future__ import annotations
@@ -58,6 +61,12 @@ SEAM = "mix"
 MIX = 0.3
 _LAST: dict = {}  # diagnostics of the last solve (energies of the candidate pages)
 LLR_SPREAD = 4.0
+REGROUP = True  # a third opinion: rows regrouped by their ink-density profiles (balanced k-means)
+REGROUP_ITERS = 10
+REGROUP_MIN = 0.05  # share of the pieces that must change rows for the regrouped page to be tried
+BAND = True  # bands of rows re-ordered column-wise by segment relocations (all at once, exactly)
+BAND_HEIGHTS = (1, 2, 3, 4, 6)
+SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 
 
 @dataclass
@@ -396,6 +405,122 @@ def _repair_exchange(grid, cost, M, start_r, end_r, lam: float = 0.05, max_len: 
         sa = grid[r, i0:i0 + L].copy()
         grid[r, i0:i0 + L] = grid[q, j0:j0 + L]
         grid[q, j0:j0 + L] = sa
+    return grid
+
+
+def _regroup(grid: np.ndarray, X: np.ndarray, iters: int = 10) -> np.ndarray:
+    """Rows regrouped so that each row's pieces share one text-line pattern: every piece's
+    ink density per pixel row (both faces side by side, unit length) is compared with each row's
+    mean pattern, and the pieces are dealt to the rows, exactly C each, by a minimum-cost
+    assignment; repeated from ``grid``'s rows until nothing moves (balanced k-means). Pieces of
+    one page row have their text lines at the same heights, pieces of other rows mostly do not,
+    so rows mixed by the seam search come apart. Rows come back unordered.
+
+    >>> g = np.array([[0, 1, 4], [3, 2, 5]])
+    >>> X = np.zeros((6, 1, 6, 2)); X[[0, 1, 2], 0, 1] = 1; X[[3, 4, 5], 0, 4] = 1
+    >>> _regroup(g, X).tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    R, C = grid.shape
+    n = X.shape[0]
+    f = X.mean(axis=-1).reshape(n, -1).astype(np.float64)
+    f /= np.linalg.norm(f, axis=1, keepdims=True) + 1e-9
+    groups = [np.asarray(r) for r in grid]
+    for _ in range(iters):
+        P = np.stack([f[g].mean(0) for g in groups])
+        P /= np.linalg.norm(P, axis=1, keepdims=True) + 1e-9
+        cost = -(f @ P.T)  # (n, R): minus the cosine to each row's pattern
+        cur = np.empty(n, dtype=np.int64)
+        for r, g in enumerate(groups):
+            cur[g] = r
+        cost[np.arange(n), cur] -= 1e-6  # ties (blank pieces) stay where they are
+        _, col = linear_sum_assignment(np.repeat(cost, C, axis=1))
+        lab = col // C
+        new = [np.flatnonzero(lab == r) for r in range(R)]
+        if all(np.array_equal(np.sort(a), b) for a, b in zip(groups, new, strict=True)):
+            break
+        groups = new
+    return np.array([np.sort(g) for g in groups])
+
+
+_RELOC: dict[int, np.ndarray] = {}
+
+
+def _relocations(C: int) -> np.ndarray:
+    """Every order of ``range(C)`` made by moving one segment to another place (and, for short
+    rows, by exchanging two segments), as rows."""
+    if C not in _RELOC:
+        out = []
+        idx = list(range(C))
+        for c in range(C):
+            for w in range(1, C - c + (c > 0) - 1 + 1):
+                if c + w > C:
+                    break
+                seg, rest = idx[c:c + w], idx[:c] + idx[c + w:]
+                for q in range(len(rest) + 1):
+                    if q != c:
+                        out.append(rest[:q] + seg + rest[q:])
+        if C <= SWAP_MAX_C:  # and every exchange of two segments that do not touch
+            for a in range(C):
+                for w1 in range(1, C - a):
+                    for b in range(a + w1 + 1, C):
+                        for w2 in range(1, C - b + 1):
+                            out.append(idx[:a] + idx[b:b + w2] + idx[a + w1:b] + idx[a:a + w1] + idx[b + w2:])
+        _RELOC[C] = np.array(out, dtype=np.int64).reshape(-1, C)
+    return _RELOC[C]
+
+
+def _band_reorder(grid, cost, T, start_r, end_r, heights=(1, 2, 3, 4, 6), rounds: int = 4) -> np.ndarray:
+    """Move a segment of columns to another place in a band of consecutive rows at once (all the
+    band's rows alike, so the top-bottom seams inside the band are kept): every such move of
+    every band is scored exactly (left-right seams and margins of the band's rows, top-bottom
+    seams to the rows above and below) and the best improving one taken, until none is left.
+    Fixes blocks of columns that a row order put in the wrong place in several rows alike.
+
+    >>> D = np.full((3, 3), 5.0); D[0, 1] = D[1, 2] = 0.0
+    >>> g = _band_reorder(np.array([[1, 2, 0]]), D, np.zeros((3, 3)), np.zeros(3), np.zeros(3))
+    >>> g.tolist()
+    [[0, 1, 2]]
+    """
+    grid = grid.copy()
+    R, C = grid.shape
+    if C < 3:
+        return grid
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    P = _relocations(C)
+    ar = np.arange(C)
+    seen: set[bytes] = set()  # bands (with the rows around them) already found without a move
+    for _ in range(rounds):
+        changed = False
+        for h in heights:
+            if h > R:
+                continue
+            for r0 in range(R - h + 1):
+                key = bytes([h]) + grid[max(r0 - 1, 0):r0 + h + 1].tobytes()
+                if key in seen:
+                    continue
+                band = grid[r0:r0 + h]
+                Lc = cf[band[:, :, None], band[:, None, :]].sum(0)
+                A = np.zeros((C, C))  # A[k, i]: column i of the band put at position k
+                if r0 > 0:
+                    A += Tf[grid[r0 - 1][:, None], band[0][None, :]]
+                if r0 + h < R:
+                    A += Tf[band[-1][None, :], grid[r0 + h][:, None]]
+                S = -start_r[band].sum(0)
+                E = -end_r[band].sum(0)
+                e = Lc[P[:, :-1], P[:, 1:]].sum(1) + S[P[:, 0]] + E[P[:, -1]] + A[ar, P].sum(1)
+                e0 = Lc[ar[:-1], ar[1:]].sum() + S[0] + E[-1] + A[ar, ar].sum()
+                k = int(np.argmin(e))
+                if e[k] < e0 - 1e-9:
+                    grid[r0:r0 + h] = band[:, P[k]]
+                    changed = True
+                else:
+                    seen.add(key)
+        if not changed:
+            break
     return grid
 
 
@@ -1090,6 +1215,8 @@ def _arrange(grid, X, D, T, M, widths, start_r, end_r):
         if np.array_equal(new, grid):
             break
         grid = new
+    if BAND and R * C <= PLACE_MAX:
+        grid = _band_reorder(grid, judge, T, start_r, end_r, BAND_HEIGHTS)
     return grid
 
 
@@ -1156,6 +1283,18 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             _LAST["energies"] = (e1, e2)
             if e2 < e1:
                 grid = g2
+        if REGROUP and C > 1:
+            judge = D + LAM_PAIR * _pair_band(M)
+            g3 = _regroup(grid, X, REGROUP_ITERS)
+            moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
+            _LAST["regroup_moved"] = moved
+            if moved > REGROUP_MIN * n:  # rows changed beyond a few stray pieces: arrange them
+                g3 = _arrange(_order_within(g3, judge, start_r, end_r), X, D, T, M, widths, start_r, end_r)
+                e1 = _grid_energy(grid, judge, T, start_r, end_r)
+                e3 = _grid_energy(g3, judge, T, start_r, end_r)
+                _LAST["regroup"] = (e1, e3)
+                if e3 < e1:
+                    grid = g3
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
             grid2, turned = _order_rows(grid, X, T, M, widths, True)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;
