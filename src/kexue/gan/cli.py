@@ -92,6 +92,11 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
           every: Annotated[int | None, typer.Option("--every", help="Steps between samples and checkpoints.")] = None,
           ema: Annotated[float | None, typer.Option(
               "--ema", help="Decay of the generator's weight average used for samples/metrics (0: off).")] = None,
+          width: Annotated[int | None, typer.Option(
+              "--width", help="DCGAN base channels (default 32; 64 is the classic, slower size).")] = None,
+          minutes: Annotated[float | None, typer.Option(
+              "--minutes", help="Training-time budget: stop after the first --every chunk past it "
+                                "(--steps is then a cap).")] = None,
           device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
           threads: Annotated[int | None, typer.Option(
               "--threads", help="CPU threads for torch (1 is much faster on a busy machine).")] = None,
@@ -116,7 +121,8 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
             raise UsageError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
     cfg = GanConfig(data=data, model=model, loss=loss, steps=steps, batch=batch, n_critic=n_critic, lr_d=lr,
-                    lr_g=lr, gp=gp, gp_kind=gp_kind, every=every, ema=ema, seed=seed, device=device)
+                    lr_g=lr, gp=gp, gp_kind=gp_kind, every=every, ema=ema, seed=seed, device=device,
+                    max_seconds=None if minutes is None else minutes * 60, width=width)
     if resume and out is None:
         from ..errors import UsageError
 

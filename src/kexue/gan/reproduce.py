@@ -114,8 +114,9 @@ def _theory(section: Section, out_dir: Path) -> None:
         loss = preset(n)
         a = loss.alpha.subs(t, loss.omega) if loss.alpha is not None else 0
         got = a + r * loss.beta.subs(t, loss.omega)
-        ok &= sp.simplify(sp.diff(sp.expand_log(got - d, force=True), r)) == 0
-    section.check("rows D, E, F: the generator's d(r) is r log r, (1+r) log(1+r), (r-1)²/(r+1)", bool(ok),
+        ok &= sp.simplify(sp.diff(sp.expand_log(got - d, force=True), r, 2)) == 0
+    section.check("rows D, E, F: the generator's d(r) is r log r, (1+r) log(1+r), (r-1)²/(r+1) (up to a + b(r-1), "
+                  "which leaves ∫p d(q/p) unchanged)", bool(ok),
                   "equal" if ok else "differ", "the blog's d(r)")
 
     section.table("The losses (kexue gan losses)", ["name", "ω(r)", "ρ(t)", "φ(t)", "ψ(t)", "generator β", "d(r)"],
