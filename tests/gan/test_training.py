@@ -139,6 +139,16 @@ def test_cli_train_toy_json(tmp_path):
     assert code == 0 and json.loads(out)["steps"] == 40
 
 
+def test_cli_train_minutes_and_only_rank_0_reports(tmp_path, monkeypatch):
+    code, out, err = run_cli("gan", "train", "--loss", "D", "--steps", "100000", "--every", "10", "--minutes",
+                             "1e-5", "--out", str(tmp_path / "m"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["steps"] == 10  # stopped after the first chunk past the budget
+    monkeypatch.setenv("RANK", "1")  # as a second torchrun worker (WORLD_SIZE unset: trains alone here)
+    code, out, err = run_cli("gan", "train", "--loss", "D", "--steps", "10", "--every", "10", "--json")
+    assert code == 0 and out.strip() == ""
+
+
 @pytest.mark.parametrize("args, match", [
     (["--loss", "nope"], "unknown loss"),
     (["--data", "cifar"], "unknown data"),

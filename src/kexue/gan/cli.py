@@ -130,6 +130,10 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
     say(f"training {cfg.loss} on {data}/{model} for {steps} generator steps")
     res = train_gan(cfg, out, resume=resume, quiet=quiet or json_out)
     res.pop("config", None)
+    import os
+
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports: one JSON object
+        return
 
     emit(res, json_out, _lines)
 

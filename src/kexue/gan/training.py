@@ -393,7 +393,7 @@ def train_gan(cfg: GanConfig, out_dir: str | Path | None = None, *, resume: bool
         last = dict(hist[-1]) if hist else {}
         result = {"data": cfg.data, "model": cfg.model, "loss": cfg.loss, "steps": trainer.step_count,
                   "seconds": seconds, "train_seconds": sum(h.get("seconds", 0.0) for h in trainer.history),
-                  "config": asdict(cfg), "in_recipe": loss.in_recipe,
+                  "world_size": info.world_size, "config": asdict(cfg), "in_recipe": loss.in_recipe,
                   **{k: last[k] for k in ("d_loss", "g_loss", "gp", "r_real", "r_fake", "modes_covered",
                                           "high_quality", "modes_covered_raw", "high_quality_raw") if k in last}}
         if out is not None and info.is_main:
