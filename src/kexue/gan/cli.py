@@ -169,7 +169,8 @@ def fid(checkpoint: Annotated[Path, typer.Argument(help="A last.pt written by `k
     fake = generate(G, len(test), seed=seed)
     ft = feature_stats(extract_features(feat, test))
     res = {"checkpoint": str(checkpoint), "data": cfg.data, "model": cfg.model, "loss": cfg.loss,
-           "n": len(test), "fid": frechet_distance(*feature_stats(extract_features(feat, fake)), *ft)}
+           "n": len(test), "features": f"kexue.nn.feature_extractor({cfg.data!r})",
+           "fid": frechet_distance(*feature_stats(extract_features(feat, fake)), *ft)}
     if floor:
         train_x = load_images(cfg.data, "train")
         idx = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(seed))[:len(test)]
