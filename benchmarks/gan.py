@@ -302,6 +302,14 @@ def fid_table(configs: list[tuple[str, str]], minutes: float, out: Path, *, log:
     if long_run != "none" and (long_run or best):
         m, loss = long_run.split(":") if long_run else (best["model"], best["loss"])
         long = run(m, loss, long_minutes)
+    if long and len(long.get("curve", [])) >= 4:  # how far off is 3x the floor? (indicative: FID curves flatten)
+        c = long["curve"][len(long["curve"]) // 2:]
+        b, a = np.polyfit(np.log([x["train_seconds"] for x in c]), np.log([x["fid"] for x in c]), 1)
+        long["power_law_fit_second_half"] = {"exponent": float(b), "fid_at_1_s": float(np.exp(a))}
+        long["extrapolated_hours_to_3x_floor"] = (float(np.exp((np.log(3 * floor) - a) / b) / 3600)
+                                                  if b < 0 else None)
+        print(f"long run: FID ~ t^{b:.2f} over its second half; 3x the floor would take about "
+              f"{long['extrapolated_hours_to_3x_floor'] or float('inf'):.3g} hours at that rate", flush=True)
     cands = ok + ([long] if long and long.get("fid") is not None else [])
     overall = min(cands, key=lambda r: r["fid"]) if cands else None
     return {"features": features, "feature_accuracy": acc, "floor": floor, "floor_draws": floors,

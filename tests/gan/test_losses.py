@@ -212,6 +212,9 @@ def test_lsgan_generator_loss_and_the_blogs_midpoint_variant():
     # F's generator loss (t + 1)² gives 4r²/(1+r) = (r-1)²/(r+1) + 2 + 3(r-1): the same divergence
     got = f.alpha.subs(t, f.omega) + r * f.beta.subs(t, f.omega)
     assert sp.simplify(got - (r - 1) ** 2 / (r + 1) - 2 - 3 * (r - 1)) == 0
+    # LSGAN's critic output is unconstrained: outside Ω = (-1, 1) r̂ is read at the edge, finite and monotone
+    r_out = f.r_hat(torch.tensor([-5.0, -1.0, 0.0, 1.0, 7.0]))
+    assert torch.all(torch.isfinite(r_out)) and torch.all(r_out[1:] >= r_out[:-1]) and r_out[2] == 1
     # a decreasing generator loss of our own is flagged too
     own = make_loss("log(r)", "exp(t)", "1/(1+exp(t))", beta="t**2")  # d = r log²r: minimal at r = 1
     assert own.generator_increasing is False

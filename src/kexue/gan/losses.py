@@ -336,10 +336,13 @@ class GanLoss:
             return None
         with torch.no_grad():
             lo, hi = self.domain
-            t = torch.clamp(t.detach(), lo, hi)  # an unconstrained output (LSGAN) may leave Ω
+            dtype = t.dtype
+            w = hi - lo if math.isfinite(hi - lo) else 1.0
+            # an unconstrained output (LSGAN) may leave Ω: read it at the edge, just inside (a finite r̂)
+            t = torch.clamp(t.detach().double(), lo + 1e-9 * w, hi - 1e-9 * w)
             if self.omega_inv is not None:
-                return _torch_fn(self.omega_inv, _sym()[1])(t.detach().double()).to(t.dtype)
-            return torch.as_tensor(self.omega_inv_np(t.detach().cpu().double().numpy()), dtype=t.dtype)
+                return _torch_fn(self.omega_inv, _sym()[1])(t).to(dtype)
+            return torch.as_tensor(self.omega_inv_np(t.cpu().numpy()), dtype=dtype)
 
     def describe(self) -> dict:
         """Plain strings of everything a user wants to see (for ``kexue gan losses``)."""
