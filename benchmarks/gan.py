@@ -288,6 +288,11 @@ def fid_table(configs: list[tuple[str, str]], minutes: float, out: Path, *, log:
                 fh.write(json.dumps(r) + "\n")
             done[key] = r
         r["ratio_to_floor"] = r["fid"] / floor if r.get("fid") is not None else None
+        # runs end after the first evaluation chunk past the budget: for an equal-time comparison, the FID at the
+        # last evaluation within the budget (+5%)
+        within = [c for c in r.get("curve", []) if c.get("train_seconds", 0) <= 1.05 * mins * 60]
+        r["fid_within_budget"] = within[-1]["fid"] if within else None
+        r["seconds_at_fid_within_budget"] = within[-1]["train_seconds"] if within else None
         fid_s = "diverged: " + r.get("error", "")[:80] if r.get("fid") is None else \
             f"FID {r['fid']:8.3f} = {r['ratio_to_floor']:7.1f}x floor"
         rr = (f"r̂ real {r['r_real']:.3g} fake {r['r_fake']:.3g}" if r.get("r_real") is not None else "r̂ -")
@@ -456,12 +461,14 @@ def draw_figure(res: dict, out: Path, path: Path) -> Path:
 def print_fid_table(t: dict) -> None:
     print(f"\nFashion-MNIST FID ({t['features']}); floor {t['floor']:.4f}, 3x floor {3 * t['floor']:.4f}")
     print(f"{'model':6s} {'loss':8s} {'min':>4s} {'steps':>6s} {'train s':>7s} {'FID':>8s} {'x floor':>8s} "
-          f"{'r̂ real':>8s} {'r̂ fake':>8s}")
+          f"{'r̂ real':>8s} {'r̂ fake':>8s} {'FID<=budget (at s)':>19s}")
     for r in t["rows"] + ([t["long_run"]] if t.get("long_run") else []):
         fid_s = f"{r['fid']:8.3f} {r['fid'] / t['floor']:8.1f}" if r.get("fid") is not None else f"{'failed':>17s}"
         rr = (f"{r['r_real']:8.3g} {r['r_fake']:8.3g}" if r.get("r_real") is not None else f"{'-':>8s} {'-':>8s}")
+        fb = (f"{r['fid_within_budget']:10.3f} ({r['seconds_at_fid_within_budget']:4.0f})"
+              if r.get("fid_within_budget") is not None else f"{'-':>17s}")
         print(f"{r['model']:6s} {r['loss']:8s} {r['minutes_budget']:4g} {r.get('steps', 0):6d} "
-              f"{r.get('train_seconds', 0):7.0f} {fid_s} {rr}")
+              f"{r.get('train_seconds', 0):7.0f} {fid_s} {rr} {fb}")
     b = t.get("best")
     if b:
         print(f"best: {b['model']}/{b['loss']} ({b['minutes']:g} min) FID {b['fid']:.3f} = "
