@@ -103,3 +103,20 @@ def test_missing_default_extractor_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "kexue.nn", None)  # as if the nn topic were not installed
     with pytest.raises(FeatureExtractorMissing, match="feature network"):
         default_feature_extractor()
+
+
+def test_default_features_are_the_nn_classifiers_when_cached():
+    """FID's default features are kexue.nn's classifier (128-d); skipped where its weights are not cached yet
+    (training them takes minutes)."""
+    nn_classifier = pytest.importorskip("kexue.nn.classifier")
+    if not nn_classifier.feature_cache_path("fashion-mnist").is_file():
+        pytest.skip("kexue.nn's Fashion-MNIST features are not cached on this machine")
+    from kexue.gan.training import load_images
+
+    feat = default_feature_extractor("fashion-mnist")
+    assert type(feat).__module__ == "kexue.nn.classifier"
+    test, train = load_images("fashion-mnist", "test")[:2000], load_images("fashion-mnist")[:2000]
+    assert tuple(feat(test[:4]).shape) == (4, 128)
+    real = fid(train, test)  # default features
+    noise = fid(torch.rand(2000, 1, 28, 28), test, feature=feat)
+    assert real < noise / 100, (real, noise)

@@ -79,8 +79,8 @@ def test_rows_match_the_article_symbolically():
             diff = sp.simplify(sp.expand_log(got - d, force=True))
             if name in ("D",):  # α = 0: exactly r log r
                 assert diff == 0
-            else:  # equal up to a constant (the free shift of φ/α)
-                assert sp.simplify(sp.diff(diff, r)) == 0, (name, diff)
+            else:  # equal up to a + b(r - 1): the free shift of φ/α, and ∫p·(q/p - 1) = 0 (same f-divergence)
+                assert sp.simplify(sp.diff(diff, r, 2)) == 0, (name, diff)
     # E's α = β = log(1+e^t) = -log(1-σ(t)), the non-saturating loss
     e = preset("E")
     x = torch.linspace(-8, 8, 33, dtype=torch.float64)
@@ -197,3 +197,24 @@ def test_bad_generator_loss_is_refused():
     # β(t) = -t: d(r) = -r·log r is concave, max (not min) near r = 1/e
     with pytest.raises(LossDesignError, match="neither convex"):
         make_loss("log(r)", "exp(t)", "1/(1+exp(t))", beta="-t")
+
+
+def test_lsgan_generator_loss_and_the_blogs_midpoint_variant():
+    t, r = sp.Symbol("t", real=True), sp.Symbol("r", positive=True)
+    f, mid = preset("F"), preset("F-mid")
+    # the blog's literal row F: β = ((2t - a - b)/(b - a))² = t² with a = -1, b = 1; d = (r-1)²/(r+1) exactly
+    assert sp.simplify(mid.beta - t**2) == 0
+    got = mid.alpha.subs(t, mid.omega) + r * mid.beta.subs(t, mid.omega)
+    assert sp.simplify(got - (r - 1) ** 2 / (r + 1)) == 0
+    # its per-sample generator loss turns at the midpoint: flagged; every trained preset's loss increases on Ω
+    assert mid.generator_increasing is False and "not increasing" in mid.note
+    assert all(preset(n).generator_increasing for n in RECIPE)
+    # F's generator loss (t + 1)² gives 4r²/(1+r) = (r-1)²/(r+1) + 2 + 3(r-1): the same divergence
+    got = f.alpha.subs(t, f.omega) + r * f.beta.subs(t, f.omega)
+    assert sp.simplify(got - (r - 1) ** 2 / (r + 1) - 2 - 3 * (r - 1)) == 0
+    # LSGAN's critic output is unconstrained: outside Ω = (-1, 1) r̂ is read at the edge, finite and monotone
+    r_out = f.r_hat(torch.tensor([-5.0, -1.0, 0.0, 1.0, 7.0]))
+    assert torch.all(torch.isfinite(r_out)) and torch.all(r_out[1:] >= r_out[:-1]) and r_out[2] == 1
+    # a decreasing generator loss of our own is flagged too
+    own = make_loss("log(r)", "exp(t)", "1/(1+exp(t))", beta="t**2")  # d = r log²r: minimal at r = 1
+    assert own.generator_increasing is False

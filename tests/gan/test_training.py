@@ -92,6 +92,20 @@ def test_resume_equals_one_run(tmp_path):
         train_gan(GanConfig(data="toy2d", loss="A", steps=60, every=20), tmp_path / "half", resume=True)
 
 
+def test_time_budget_stops_after_the_epoch_that_passes_it_and_evaluates_each_epoch(tmp_path):
+    seen = []
+    cfg = GanConfig(data="toy2d", loss="E", steps=10**6, every=15, max_seconds=1e-3, seed=1)
+    res = train_gan(cfg, tmp_path / "b", evaluate=lambda g, step: seen.append(step) or {"probe": float(step)})
+    assert res["steps"] == 15 and seen == [15] and 0 < res["train_seconds"] <= res["seconds"]
+    hist = [json.loads(s) for s in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert [h["probe"] for h in hist] == [15.0]
+    # resuming with a larger budget goes on where it stopped (the earlier epoch's time counts)
+    big = GanConfig(data="toy2d", loss="E", steps=45, every=15, max_seconds=1e6, seed=1)
+    assert train_gan(big, tmp_path / "b", resume=True)["steps"] == 45
+    with pytest.raises(UsageError, match="max_seconds"):
+        GanConfig(max_seconds=0).resolved()
+
+
 def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     # exponential GAN with a huge learning rate: e^t overflows
     cfg = GanConfig(data="toy2d", loss="C", steps=400, every=5, lr_d=50.0, lr_g=50.0)
@@ -123,6 +137,16 @@ def test_cli_train_toy_json(tmp_path):
     code, out, err = run_cli("gan", "train", "--loss", "hinge", "--steps", "40", "--every", "10",
                              "--out", str(tmp_path / "h"), "--resume", "--json")
     assert code == 0 and json.loads(out)["steps"] == 40
+
+
+def test_cli_train_minutes_and_only_rank_0_reports(tmp_path, monkeypatch):
+    code, out, err = run_cli("gan", "train", "--loss", "D", "--steps", "100000", "--every", "10", "--minutes",
+                             "1e-5", "--out", str(tmp_path / "m"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["steps"] == 10  # stopped after the first chunk past the budget
+    monkeypatch.setenv("RANK", "1")  # as a second torchrun worker (WORLD_SIZE unset: trains alone here)
+    code, out, err = run_cli("gan", "train", "--loss", "D", "--steps", "10", "--every", "10", "--json")
+    assert code == 0 and out.strip() == ""
 
 
 @pytest.mark.parametrize("args, match", [

@@ -92,6 +92,11 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
           every: Annotated[int | None, typer.Option("--every", help="Steps between samples and checkpoints.")] = None,
           ema: Annotated[float | None, typer.Option(
               "--ema", help="Decay of the generator's weight average used for samples/metrics (0: off).")] = None,
+          width: Annotated[int | None, typer.Option(
+              "--width", help="DCGAN base channels (default 32; 64 is the classic, slower size).")] = None,
+          minutes: Annotated[float | None, typer.Option(
+              "--minutes", help="Training-time budget: stop after the first --every chunk past it "
+                                "(--steps is then a cap).")] = None,
           device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
           threads: Annotated[int | None, typer.Option(
               "--threads", help="CPU threads for torch (1 is much faster on a busy machine).")] = None,
@@ -116,7 +121,8 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
             raise UsageError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
     cfg = GanConfig(data=data, model=model, loss=loss, steps=steps, batch=batch, n_critic=n_critic, lr_d=lr,
-                    lr_g=lr, gp=gp, gp_kind=gp_kind, every=every, ema=ema, seed=seed, device=device)
+                    lr_g=lr, gp=gp, gp_kind=gp_kind, every=every, ema=ema, seed=seed, device=device,
+                    max_seconds=None if minutes is None else minutes * 60, width=width)
     if resume and out is None:
         from ..errors import UsageError
 
@@ -124,6 +130,10 @@ def train(data: Annotated[str, typer.Option("--data", help="toy2d | mnist | fash
     say(f"training {cfg.loss} on {data}/{model} for {steps} generator steps")
     res = train_gan(cfg, out, resume=resume, quiet=quiet or json_out)
     res.pop("config", None)
+    import os
+
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports: one JSON object
+        return
 
     emit(res, json_out, _lines)
 
@@ -159,7 +169,8 @@ def fid(checkpoint: Annotated[Path, typer.Argument(help="A last.pt written by `k
     fake = generate(G, len(test), seed=seed)
     ft = feature_stats(extract_features(feat, test))
     res = {"checkpoint": str(checkpoint), "data": cfg.data, "model": cfg.model, "loss": cfg.loss,
-           "n": len(test), "fid": frechet_distance(*feature_stats(extract_features(feat, fake)), *ft)}
+           "n": len(test), "features": f"kexue.nn.feature_extractor({cfg.data!r})",
+           "fid": frechet_distance(*feature_stats(extract_features(feat, fake)), *ft)}
     if floor:
         train_x = load_images(cfg.data, "train")
         idx = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(seed))[:len(test)]

@@ -336,10 +336,13 @@ class GanLoss:
             return None
         with torch.no_grad():
             lo, hi = self.domain
-            t = torch.clamp(t.detach(), lo, hi)  # an unconstrained output (LSGAN) may leave Ω
+            dtype = t.dtype
+            w = hi - lo if math.isfinite(hi - lo) else 1.0
+            # an unconstrained output (LSGAN) may leave Ω: read it at the edge, just inside (a finite r̂)
+            t = torch.clamp(t.detach().double(), lo + 1e-9 * w, hi - 1e-9 * w)
             if self.omega_inv is not None:
-                return _torch_fn(self.omega_inv, _sym()[1])(t.detach().double()).to(t.dtype)
-            return torch.as_tensor(self.omega_inv_np(t.detach().cpu().double().numpy()), dtype=t.dtype)
+                return _torch_fn(self.omega_inv, _sym()[1])(t).to(dtype)
+            return torch.as_tensor(self.omega_inv_np(t.cpu().numpy()), dtype=dtype)
 
     def describe(self) -> dict:
         """Plain strings of everything a user wants to see (for ``kexue gan losses``)."""
@@ -366,9 +369,11 @@ class GanLoss:
                 "rho": s(self.rho), "phi": s(self.phi), "psi": s(self.psi), "beta": s(self.beta),
                 "alpha": s(self.alpha), "d": s(d_expr) if d_expr is not None else self.note_d,
                 "domain": [str(x) for x in self.domain], "output": self.output, "method": self.method,
-                "in_recipe": self.in_recipe, "gradient_penalty": self.gp, "note": self.note}
+                "in_recipe": self.in_recipe, "generator_increasing": self.generator_increasing,
+                "gradient_penalty": self.gp, "note": self.note}
 
     note_d: str | None = None
+    generator_increasing: bool | None = None  # is the generator's per-sample loss non-decreasing on Ω (see preset)
 
 
 # ----------------------------------------------------------------------------- the factory
@@ -493,6 +498,9 @@ def make_loss(omega: Any, omega_inv: Any, rho: Any, *, beta: Any = None, alpha: 
         loss.phi_t, loss.psi_t = tab_phi.torch, tab_psi.torch
 
     # -- the generator's loss β (conclusion 2) -------------------------------------------
+    # (after β is read, below) the potential the generator descends with the critic held fixed is β(ω(r))
+    # (ψ(ω(r)) in the min-max game); it has to increase with r so that fakes flow from where q > p
+    # towards where q < p. Conclusion 2 only constrains d(r) at the optimum, not this.
     if beta is not None:
         loss.beta, loss.alpha = e_beta, e_alpha
         loss.beta_np = _np_fn(e_beta, t) if e_beta is not None else _np_callable(beta, "beta")
@@ -515,7 +523,27 @@ def make_loss(omega: Any, omega_inv: Any, rho: Any, *, beta: Any = None, alpha: 
         if not (convex or at_one):
             raise LossDesignError("with this β the generator's d(r) = α(ω(r)) + rβ(ω(r)) is neither convex nor "
                                   f"minimal at r = 1 (its minimum is at r ≈ {rr[int(np.argmin(dg))]:.3g})")
+    _check_generator_potential(loss)
     return loss
+
+
+def _check_generator_potential(loss: GanLoss) -> None:
+    """Set ``loss.generator_increasing``: is the generator's per-sample loss β(t) (ψ without β) non-decreasing
+    on Ω? If not, add a note saying where it turns (on Ω, at t = ω(r))."""
+    w = loss.omega_np(_R_GRID[:-1])
+    w = w[np.isfinite(w) & (np.abs(w) < 50)]
+    pot = (loss.beta_np if loss.beta_np is not None else loss.psi_np)(w)
+    ok = np.isfinite(pot)
+    w, pot = w[ok], pot[ok]
+    drops = np.diff(pot) < -1e-9 * (1 + np.abs(pot[:-1]))
+    loss.generator_increasing = not bool(np.any(drops))
+    if not loss.generator_increasing:
+        t_min = float(w[int(np.argmin(pot))])
+        r_min = float(_R_GRID[:-1][np.argmin(np.abs(loss.omega_np(_R_GRID[:-1]) - t_min))])
+        msg = (f"the generator's loss is not increasing on Ω (smallest at t ≈ {t_min:.3g}, r ≈ {r_min:.3g}): with "
+               f"the critic held fixed, fakes where the critic sees r < {r_min:.3g} are pushed back towards "
+               "it instead of into the regions q under-covers, which tends to drop modes")
+        loss.note = f"{loss.note}; {msg}" if loss.note else msg
 
 
 def _table_nodes(f_omega, lo, hi) -> np.ndarray:
@@ -573,8 +601,18 @@ PRESETS: dict[str, dict] = {
               title="A's discriminator, generator minimises E_q[t] (d = r log r)"),
     "E": dict(omega="log(r)", omega_inv="exp(t)", rho="1/(1+exp(t))", beta="log(1+exp(t))",
               alpha="log(1+exp(t))", title="non-saturating GAN: generator minimises E_q[-log(1-σ(t))]"),
-    "F": dict(omega="(r-1)/(r+1)", omega_inv="(t+1)/(1-t)", rho="2*(1-t)", beta="t**2", alpha="t**2",
-              output="identity", title="LSGAN (a = -1, b = 1): generator minimises E_q[t²]"),
+    "F": dict(omega="(r-1)/(r+1)", omega_inv="(t+1)/(1-t)", rho="2*(1-t)", beta="(t+1)**2", alpha="(t+1)**2",
+              output="identity",
+              title="LSGAN (real a = -1, fake b = 1): generator minimises E_q[(t - a)²] (fakes pulled to a)",
+              note="the blog's generator loss ((2t-a-b)/(b-a))² = t² (the midpoint, preset 'F-mid') gives the same "
+                   "divergence up to an affine term (4r²/(1+r) = (r-1)²/(r+1) + 2 + 3(r-1)), but its potential t² "
+                   "is not increasing on Ω: fakes are pushed away from regions the critic calls real (t < 0), so "
+                   "uncovered modes repel them (2/8 modes on the 2-D toy, against 7-8/8 with (t - a)²)"),
+}
+# Variants kept for comparison (not in preset_names(): the benchmark tables run preset_names()).
+VARIANTS: dict[str, dict] = {
+    "F-mid": dict(omega="(r-1)/(r+1)", omega_inv="(t+1)/(1-t)", rho="2*(1-t)", beta="t**2", alpha="t**2",
+                  output="identity", title="LSGAN exactly as the blog's row F: generator minimises E_q[t²] (midpoint)"),
 }
 _ALIASES = {"gan": "A", "mm": "A", "minimax": "A", "sigmoid-free": "B", "exp": "C", "exponential": "C",
             "t": "D", "ns": "E", "nsgan": "E", "non-saturating": "E", "ls": "F", "lsgan": "F",
@@ -603,6 +641,9 @@ def preset_names() -> list[str]:
 def preset(name: str, gp: float | None = None) -> GanLoss:
     """A named loss: ``A``–``F`` (the article's rows, built by :func:`make_loss`), ``wgan-gp``, ``hinge``.
 
+    Row ``F`` (LSGAN) uses the generator loss (t - a)² (fakes pulled to the real label); ``F-mid`` is
+    the blog's literal choice t² (the midpoint), kept for comparison: see :attr:`GanLoss.generator_increasing`.
+
     Aliases: gan/mm → A, exp → C, ns/nsgan → E, lsgan → F, wgan → wgan-gp (case-insensitive).
 
     >>> preset("ns").name, str(preset("ns").beta)
@@ -611,16 +652,16 @@ def preset(name: str, gp: float | None = None) -> GanLoss:
     False
     """
     key = str(name).strip()
-    key = {k.lower(): k for k in preset_names()}.get(key.lower(), _ALIASES.get(key.lower(), key))
-    if key in PRESETS:
-        kw = dict(PRESETS[key])
+    key = {k.lower(): k for k in [*preset_names(), *VARIANTS]}.get(key.lower(), _ALIASES.get(key.lower(), key))
+    if key in PRESETS or key in VARIANTS:
+        kw = dict(PRESETS.get(key) or VARIANTS[key])
         loss = make_loss(kw.pop("omega"), kw.pop("omega_inv"), kw.pop("rho"), name=key, **kw)
         if gp:
             loss.gp = float(gp)
         return loss
     if key in _OUTSIDE:
         return _outside(key, gp)
-    raise UsageError(f"unknown loss {name!r}; known: {', '.join(preset_names())} "
+    raise UsageError(f"unknown loss {name!r}; known: {', '.join([*preset_names(), *VARIANTS])} "
                      f"(aliases: {', '.join(sorted(_ALIASES))})")
 
 

@@ -122,8 +122,11 @@ def _uniform_init(module: nn.Module, a: float) -> None:
             nn.init.zeros_(m.bias)
 
 
-def build_models(data: str, model: str) -> tuple[nn.Module, nn.Module]:
+def build_models(data: str, model: str, width: int | None = None) -> tuple[nn.Module, nn.Module]:
     """(generator, critic) for ``data`` in toy2d | mnist | fashion-mnist and ``model`` in mlp | dcgan.
+
+    ``width``: the DCGAN's base channel count (default 32; 64 is the classic size, about 3x slower
+    per step on a CPU and, measured, worse at an equal CPU time budget). Ignored by the fixed MLPs.
 
     >>> g, d = build_models("toy2d", "mlp"); g.z_dim
     16
@@ -137,5 +140,8 @@ def build_models(data: str, model: str) -> tuple[nn.Module, nn.Module]:
     if model == "mlp":
         return MLPGenerator(), MLPCritic()
     if model == "dcgan":
-        return DCGenerator(), DCCritic()
+        ch = 32 if width is None else int(width)
+        if ch < 1:
+            raise UsageError(f"width must be at least 1, got {width}")
+        return DCGenerator(ch=ch), DCCritic(ch=ch)
     raise UsageError(f"unknown model {model!r}; use mlp or dcgan")
