@@ -116,8 +116,9 @@ def train(
                       min_count=min_count, free_bits=free_bits, warmup=warmup, cycles=cycles, iw_samples=iw_samples,
                       nll_limit=nll_limit, eval_data=str(eval_data) if eval_data else None, max_train=max_train,
                       max_eval=max_eval, seed=seed, **sizes)
-    summary = public(run(cfg, out, resume=resume, quiet=True if (quiet or json_out) else None, device=device))
-    emit(summary, json_out, _human)
+    summary = run(cfg, out, resume=resume, quiet=True if (quiet or json_out) else None, device=device)
+    if summary["_rank"] == 0:  # under torchrun only the main process reports (it alone evaluated)
+        emit(public(summary), json_out, _human)
 
 
 def _load(run_dir: Path):

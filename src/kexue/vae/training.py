@@ -322,6 +322,11 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         atomic_write_json(Path(out_dir) / "summary.json", summary)
     summary["_model"] = unwrap(net)
     summary["_vocab"] = extra_payload.get("vocab")
+    summary["_rank"] = info.rank
+    if info.distributed:
+        from ..train import dist_teardown
+
+        dist_teardown(info)
     return summary
 
 
