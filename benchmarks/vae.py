@@ -62,8 +62,8 @@ def run_one(kind: str, name: str, spec: dict, seed: int, args) -> dict:
                           min_count=args.min_count, batching=args.batching,
                           iw_samples=args.iw_samples, nll_limit=args.nll_limit, seed=seed, **spec)
     else:
-        cfg = TrainConfig(data=kind, epochs=args.image_epochs, hidden=256, latent=32, iw_samples=100,
-                          nll_limit=1000, max_train=args.image_max_train, seed=seed, **spec)
+        cfg = TrainConfig(data=kind, epochs=args.image_epochs, hidden=256, latent=32, iw_samples=args.image_iw_samples,
+                          nll_limit=args.image_nll_limit, max_train=args.image_max_train, seed=seed, **spec)
     s = public(train(cfg, quiet=True, device="cpu"))
     hist = s["history"]
     s["sec_per_epoch"] = sum(h["seconds"] for h in hist) / max(len(hist), 1)
@@ -159,7 +159,9 @@ def main() -> None:
     ap.add_argument("--image-epochs", type=int, default=2)
     ap.add_argument("--image-data", default="mnist,fashion-mnist")
     ap.add_argument("--image-seeds", default="0,1,2")
-    ap.add_argument("--image-max-train", type=int, default=0, help="first N training images (0 = all 60000)")
+    ap.add_argument("--image-iw-samples", type=int, default=100)
+    ap.add_argument("--image-nll-limit", type=int, default=500)
+    ap.add_argument("--image-max-train", type=int, default=20000, help="first N training images (0 = all 60000)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the shared machine: 1)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "vae.json"))
     ap.add_argument("--fresh", action="store_true",
@@ -180,24 +182,27 @@ def main() -> None:
     info = machine()
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "fresh", "figure", "seeds", "methods",
                                                                  "image_data", "image_seeds")}
+    keys = {"text": ("epochs", "batching", "emb", "hidden", "min_count", "iw_samples", "nll_limit"),
+            "image": ("image_epochs", "image_max_train", "image_iw_samples", "image_nll_limit")}
     runs = []
-    if out.is_file() and not args.fresh:
+    if out.is_file() and not args.fresh:  # resume: every finished run was saved as soon as it ended
         old = json.loads(out.read_text())
-        if {k: old.get("settings", {}).get(k) for k in settings} == settings:
-            runs = old["runs"]  # resume: every finished run was saved as soon as it ended
-            print(f"resuming: {len(runs)} runs already in {out}", flush=True)
+        for r in old["runs"]:
+            used = r.get("settings") or old.get("settings", {})
+            group = keys["text" if r["kind"] == "text" else "image"]
+            if all(used.get(k) == settings.get(k) for k in group):
+                runs.append(r)
+        print(f"resuming: {len(runs)} runs of {out} have the same settings", flush=True)
     text = [m for m in args.methods.split(",") if m]
     images = [d for d in args.image_data.split(",") if d]
     image_seeds = [int(s) for s in args.image_seeds.split(",") if s != ""]
-    plan = [("text", m, TEXT_METHODS[m], seeds[0]) for m in text] if seeds else []
-    plan += [(d, m, spec, s) for s in image_seeds[:1] for d in images for m, spec in IMAGE_METHODS.items()]
-    plan += [("text", m, TEXT_METHODS[m], s) for s in seeds[1:] for m in text]
-    plan += [(d, m, spec, s) for s in image_seeds[1:] for d in images for m, spec in IMAGE_METHODS.items()]
+    plan = [("text", m, TEXT_METHODS[m], s) for s in seeds for m in text]
+    plan += [(d, m, spec, s) for s in image_seeds for d in images for m, spec in IMAGE_METHODS.items()]
     for kind, name, spec, seed in plan:
         if any(r["kind"] == kind and r["method"] == name and r["seed"] == seed for r in runs):
             continue
         t = time.perf_counter()
-        runs.append(run_one(kind, name, spec, seed, args))
+        runs.append({**run_one(kind, name, spec, seed, args), "settings": settings})
         r = runs[-1]
         print(f"{kind} {name} seed {seed}: NLL {r['nll']:.2f} KL {r['kl']:.3f} AU {r['au']} "
               f"({time.perf_counter() - t:.0f} s)", flush=True)
