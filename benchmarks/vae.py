@@ -59,11 +59,11 @@ def run_one(kind: str, name: str, spec: dict, seed: int, args) -> dict:
 
     if kind == "text":
         cfg = TrainConfig(data="ptb", epochs=args.epochs, emb=args.emb, hidden=args.hidden, latent=32,
-                          min_count=args.min_count,
+                          min_count=args.min_count, batching=args.batching,
                           iw_samples=args.iw_samples, nll_limit=args.nll_limit, seed=seed, **spec)
     else:
-        cfg = TrainConfig(data=kind, epochs=args.image_epochs, hidden=256, latent=32, iw_samples=100,
-                          nll_limit=1000, max_train=args.image_max_train, seed=seed, **spec)
+        cfg = TrainConfig(data=kind, epochs=args.image_epochs, hidden=256, latent=32, iw_samples=args.image_iw_samples,
+                          nll_limit=args.image_nll_limit, max_train=args.image_max_train, seed=seed, **spec)
     s = public(train(cfg, quiet=True, device="cpu"))
     hist = s["history"]
     s["sec_per_epoch"] = sum(h["seconds"] for h in hist) / max(len(hist), 1)
@@ -103,12 +103,13 @@ def checks(rows: list[dict]) -> list[dict]:
                     "measured": f"KL max {p['kl_max']:.3g}, AU max {p['au_max']}", "expected": "KL < 0.1, AU <= 2"})
     for m, r in text.items():
         if r.get("kl_bound"):
-            out.append({"name": f"{m}: KL above its floor on every training batch and on the test set, AU = 32 at "
-                                f"every epoch", "passed": r["train_kl_min_min"] >= 0.999 * r["kl_bound"]
-                        and r["kl_min"] >= r["kl_bound"] and r["au_min_during_training_min"] == 32,
+            out.append({"name": f"{m}: KL at or above its floor on every training batch, AU = 32 at every epoch, "
+                                f"test KL (BN running statistics) within 10% of the floor or above",
+                        "passed": r["train_kl_min_min"] >= 0.999 * r["kl_bound"]
+                        and r["kl_min"] >= 0.9 * r["kl_bound"] and r["au_min_during_training_min"] == 32,
                         "measured": f"train KL min {r['train_kl_min_min']:.4g}, test KL min {r['kl_min']:.4g}, "
                                     f"AU min {r['au_min_during_training_min']}",
-                        "expected": f">= {r['kl_bound']:.4g}, AU 32"})
+                        "expected": f"train >= {r['kl_bound']:.4g}, test >= {0.9 * r['kl_bound']:.4g}, AU 32"})
             if "plain" in text and "nll" in r:
                 p = text["plain"]
                 spread = max(p.get("nll_sd", 0), r.get("nll_sd", 0))
@@ -146,7 +147,8 @@ def figure(runs: list[dict], path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--batching", default="random", help="random or length (see kexue vae train --batching)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--methods", default=",".join(TEXT_METHODS))
     ap.add_argument("--emb", type=int, default=64)
@@ -154,11 +156,16 @@ def main() -> None:
     ap.add_argument("--min-count", type=int, default=2)
     ap.add_argument("--iw-samples", type=int, default=500)
     ap.add_argument("--nll-limit", type=int, default=40)
-    ap.add_argument("--image-epochs", type=int, default=1)
+    ap.add_argument("--image-epochs", type=int, default=2)
     ap.add_argument("--image-data", default="mnist,fashion-mnist")
-    ap.add_argument("--image-max-train", type=int, default=0, help="first N training images (0 = all 60000)")
+    ap.add_argument("--image-seeds", default="0,1,2")
+    ap.add_argument("--image-iw-samples", type=int, default=100)
+    ap.add_argument("--image-nll-limit", type=int, default=500)
+    ap.add_argument("--image-max-train", type=int, default=20000, help="first N training images (0 = all 60000)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (the shared machine: 1)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "vae.json"))
-    ap.add_argument("--keep", action="store_true", help="add to the runs already in --out")
+    ap.add_argument("--fresh", action="store_true",
+                    help="start over (default: keep the runs already in --out when they used the same settings)")
     ap.add_argument("--figure", default="", help="only redraw this PNG from the runs in --out")
     args = ap.parse_args()
     os.environ.setdefault("KEXUE_DATA", str(ROOT.parent.parent / "shared" / "data"))
@@ -166,29 +173,45 @@ def main() -> None:
 
     from kexue.utils import atomic_write_json
 
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    torch.set_num_threads(args.threads)
     out = Path(args.out)
     if args.figure:
         figure(json.loads(out.read_text())["runs"], Path(args.figure))
         return
-    runs = json.loads(out.read_text())["runs"] if args.keep and out.is_file() else []
     seeds = [int(s) for s in args.seeds.split(",") if s != ""]
-    plan = [("text", m, TEXT_METHODS[m], s) for s in seeds for m in args.methods.split(",") if m]
-    plan += [(d, m, spec, 0) for d in args.image_data.split(",") if d for m, spec in IMAGE_METHODS.items()]
     info = machine()
-    settings = {k: v for k, v in vars(args).items() if k not in ("out", "keep")}
+    settings = {k: v for k, v in vars(args).items() if k not in ("out", "fresh", "figure", "seeds", "methods",
+                                                                 "image_data", "image_seeds")}
+    keys = {"text": ("epochs", "batching", "emb", "hidden", "min_count", "iw_samples", "nll_limit"),
+            "image": ("image_epochs", "image_max_train", "image_iw_samples", "image_nll_limit")}
+    runs = []
+    if out.is_file() and not args.fresh:  # resume: every finished run was saved as soon as it ended
+        old = json.loads(out.read_text())
+        for r in old["runs"]:
+            used = r.get("settings") or old.get("settings", {})
+            group = keys["text" if r["kind"] == "text" else "image"]
+            if all(used.get(k) == settings.get(k) for k in group):
+                runs.append(r)
+        print(f"resuming: {len(runs)} runs of {out} have the same settings", flush=True)
+    text = [m for m in args.methods.split(",") if m]
+    images = [d for d in args.image_data.split(",") if d]
+    image_seeds = [int(s) for s in args.image_seeds.split(",") if s != ""]
+    plan = [("text", m, TEXT_METHODS[m], s) for s in seeds for m in text]
+    plan += [(d, m, spec, s) for s in image_seeds for d in images for m, spec in IMAGE_METHODS.items()]
     for kind, name, spec, seed in plan:
         if any(r["kind"] == kind and r["method"] == name and r["seed"] == seed for r in runs):
             continue
         t = time.perf_counter()
-        runs.append(run_one(kind, name, spec, seed, args))
+        runs.append({**run_one(kind, name, spec, seed, args), "settings": settings})
         r = runs[-1]
         print(f"{kind} {name} seed {seed}: NLL {r['nll']:.2f} KL {r['kl']:.3f} AU {r['au']} "
               f"({time.perf_counter() - t:.0f} s)", flush=True)
         rows = aggregate(runs)
         info["load_avg_end"] = os.getloadavg()
         atomic_write_json(out, {"topic": "vae", "anchor": ANCHOR, "machine": info, "settings": settings,
-                                "note": "timings on a shared 2-core machine under heavy load (five other jobs)",
+                                "seeds": seeds, "image_seeds": image_seeds,
+                                "note": "timings on a shared 2-core machine, loaded by two other helpers' jobs; "
+                                        "torch with 1 thread",
                                 "table": rows, "checks": checks(rows), "runs": runs})
     rows = aggregate(runs)
     print(table(rows))

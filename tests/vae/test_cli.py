@@ -42,7 +42,7 @@ def test_user_errors_exit_2(tmp_path):
     cases = [["--gamma", "0"], ["--gamma", "-1"], ["--head", "bn-scaler", "--tau", "1.0"],
              ["--head", "bn-scaler", "--tau", "0"], ["--latent", "0"], ["--data", str(empty)],
              ["--data", str(tmp_path / "missing.txt")], ["--objective", "magic"], ["--head", "ln"],
-             ["--resume"]]
+             ["--batching", "sorted"], ["--resume"]]
     for extra in cases:
         code, stdout, stderr = run_cli("vae", "train", "--epochs", "1", *SMALL, *extra)
         assert code == 2, (extra, stderr)

@@ -70,9 +70,11 @@ def test_batch_kl_never_below_the_floor(seed):
 
 def test_plain_head_has_no_floor():
     head = GaussianHead(4, 3)
+    assert head.linear.bias is None  # as the official encoder: W = 0 is exactly the prior
     for p in head.parameters():
         p.data.zero_()
     assert head(torch.randn(10, 4)).kl().abs().max().item() == 0.0
+    assert GaussianHead(4, 3, bias=True).linear.bias is not None
 
 
 def test_eval_mode_uses_running_statistics():

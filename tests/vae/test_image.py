@@ -14,7 +14,7 @@ def test_image_vae_bn_scaler_on_mnist():
     assert s["train_kl_min"] >= 0.999 * s["kl_bound"] and s["kl_bound"] == 4.0
     assert s["au"] == 16
     # a binarised MNIST digit costs 784 log 2 = 543 nats with no model; a trained VAE far less
-    assert s["nll"] < 250 and s["nll"] <= s["elbo"] + 0.5
+    assert s["nll"] < 300 and s["nll"] <= s["elbo"] + 0.5
 
 
 @pytest.mark.parametrize("head", ["plain", "bn"])

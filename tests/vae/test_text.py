@@ -8,7 +8,19 @@ import torch
 from kexue.errors import InputError, UsageError
 from kexue.train import load_checkpoint
 from kexue.vae import training as T
-from kexue.vae.text import BOS, EOS, PAD, UNK, TextVAE, Vocab, encode_all, interpolate, make_batch, read_sentences
+from kexue.vae.text import (
+    BOS,
+    EOS,
+    PAD,
+    UNK,
+    TextVAE,
+    Vocab,
+    encode_all,
+    epoch_batches,
+    interpolate,
+    make_batch,
+    read_sentences,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -98,6 +110,30 @@ def test_bn_head_keeps_the_floor_on_ptb():
     assert s["au"] == 32 and s["kl"] >= 0.9 * s["kl_bound"]  # evaluation set (population statistics)
     assert s["nll"] > 0 and s["ppl"] > 1 and s["mi"] > 0
     assert s["nll"] <= s["elbo"] + 1.0  # the IW estimate is (nearly) below the one-sample bound
+    # the evaluation used BN statistics re-estimated over the whole training set, not moving averages
+    model, vocab = s["_model"].eval(), Vocab(s["_vocab"])
+    seqs = [vocab.encode(x) for x in T.text_data(_cfg())[0]]
+    assert len(seqs) == 320
+    with torch.no_grad():
+        pre = torch.cat([model.head.linear(model.enc_lstm(torch.nn.utils.rnn.pack_padded_sequence(
+            model.enc_embed(b.enc), b.lengths, batch_first=True, enforce_sorted=False))[1][0][-1])[:, :32]
+            for b in (make_batch(seqs[i:i + 64]) for i in range(0, len(seqs), 64))])
+    assert torch.allclose(model.head.bn.running_mean, pre.mean(0), atol=1e-4)
+    assert torch.allclose(model.head.bn.running_var, pre.var(0), rtol=1e-3)
+
+
+def test_epoch_batches_cover_every_sentence_once():
+    seqs = [[5] * (i % 17 + 1) for i in range(203)]
+    for bucket in (True, False):
+        one = epoch_batches(seqs, 32, seed=3, epoch=1, bucket=bucket)
+        assert sorted(i for g in one for i in g) == list(range(203))
+        assert one != epoch_batches(seqs, 32, seed=3, epoch=2, bucket=bucket)  # reshuffled every epoch
+        shares = [epoch_batches(seqs, 32, seed=3, epoch=1, rank=r, world=2, bucket=bucket) for r in (0, 1)]
+        assert len(shares[0]) == len(shares[1]) == len(one) // 2
+        assert not {i for g in shares[0] for i in g} & {i for g in shares[1] for i in g}
+    spread = [max(len(seqs[i]) for i in g) - min(len(seqs[i]) for i in g)
+              for g in epoch_batches(seqs, 32, seed=3, epoch=1, bucket=False)]
+    assert max(spread) > 8  # random batches mix lengths (length buckets would not)
 
 
 def test_resume_is_exact_and_config_is_checked(tmp_path):

@@ -62,6 +62,8 @@ def train(
         help="LSTM / MLP hidden size (overrides the preset).")] = None,
     latent: Annotated[int | None, typer.Option("--latent", help="Latent size d (overrides the preset).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="0: 32 for text, 128 for images.")] = 0,
+    batching: Annotated[str, typer.Option("--batching", help="Text: random (sentences drawn at random; what BN "
+                                          "needs) or length (similar lengths per batch: faster).")] = "random",
     optimizer: Annotated[str, typer.Option("--optimizer", help="auto (SGD lr 1 for text as the paper, Adam 1e-3 "
                                            "for images), sgd or adam.")] = "auto",
     lr: Annotated[float, typer.Option("--lr", help="Learning rate (0: the optimizer's default).")] = 0.0,
@@ -109,12 +111,14 @@ def train(
     if data not in ("ptb", "mnist", "fashion-mnist") and not Path(data).exists():
         raise InputError(f"--data {data!r}: not a known data set and no such file ({DATA_HELP})")
     cfg = TrainConfig(data=data, head=head, gamma=gamma, tau=tau, objective=objective, epochs=epochs,
-                      batch_size=batch_size, optimizer=optimizer, lr=lr, dropout=dropout, word_dropout=word_dropout,
+                      batch_size=batch_size, batching=batching, optimizer=optimizer, lr=lr, dropout=dropout,
+                      word_dropout=word_dropout,
                       min_count=min_count, free_bits=free_bits, warmup=warmup, cycles=cycles, iw_samples=iw_samples,
                       nll_limit=nll_limit, eval_data=str(eval_data) if eval_data else None, max_train=max_train,
                       max_eval=max_eval, seed=seed, **sizes)
-    summary = public(run(cfg, out, resume=resume, quiet=True if (quiet or json_out) else None, device=device))
-    emit(summary, json_out, _human)
+    summary = run(cfg, out, resume=resume, quiet=True if (quiet or json_out) else None, device=device)
+    if summary["_rank"] == 0:  # under torchrun only the main process reports (it alone evaluated)
+        emit(public(summary), json_out, _human)
 
 
 def _load(run_dir: Path):

@@ -2,7 +2,7 @@
 
 Three heads, one interface (``head(h) -> Posterior``):
 
-* :class:`GaussianHead`: two linear maps, mu and log sigma^2 (the plain VAE);
+* :class:`GaussianHead`: one linear map (no bias) to mu and log sigma^2 (the plain VAE);
 * :class:`BNHead`: Zhu et al. (ACL 2020): batch normalisation on mu with the scale gamma **fixed**
   and the shift beta learnt; log sigma^2 untouched. In training mode the batch mean of each
   mu_j is beta_j and its batch variance gamma^2, so the batch-mean KL is at least
@@ -126,21 +126,26 @@ def check_latent(latent_dim: int) -> int:
 
 
 class GaussianHead(nn.Module):
-    """The plain VAE head: mu = W_mu h, log sigma^2 = W_v h.
+    """The plain VAE head: (mu, log sigma^2) = W h, one linear map without bias.
+
+    As in the official code of Zhu et al. and He et al. (``GaussianLSTMEncoder``: ``Linear(enc_nh,
+    2 nz, bias=False)``). Without a bias the prior itself (W = 0) is the collapsed posterior, so a
+    collapsing VAE really reaches KL = 0 rather than idling at a constant offset; ``bias=True`` gives
+    the textbook two-map head.
 
     >>> post = GaussianHead(8, 3)(torch.randn(5, 8))
     >>> tuple(post.mu.shape), tuple(post.logvar.shape)
     ((5, 3), (5, 3))
     """
 
-    def __init__(self, in_dim: int, latent_dim: int):
+    def __init__(self, in_dim: int, latent_dim: int, bias: bool = False):
         super().__init__()
         self.latent_dim = check_latent(latent_dim)
-        self.mu = nn.Linear(in_dim, latent_dim)
-        self.logvar = nn.Linear(in_dim, latent_dim)
+        self.linear = nn.Linear(in_dim, 2 * latent_dim, bias=bias)
 
     def forward(self, h: torch.Tensor) -> Posterior:
-        return Posterior(self.mu(h), self.logvar(h))
+        mu, logvar = self.linear(h).chunk(2, dim=-1)
+        return Posterior(mu, logvar)
 
     def kl_bound(self) -> float:
         """No floor: the plain head's KL may vanish."""
@@ -266,15 +271,17 @@ class BNScalerHead(nn.Module):
         return {"head": "bn-scaler", "tau": self.tau}
 
 
-def make_head(kind: str, in_dim: int, latent_dim: int, gamma: float = 0.6, tau: float = 0.5) -> nn.Module:
-    """Build a head by name: ``plain``, ``bn`` (uses ``gamma``) or ``bn-scaler`` (uses ``tau``).
+def make_head(kind: str, in_dim: int, latent_dim: int, gamma: float = 0.6, tau: float = 0.5,
+              bias: bool = False) -> nn.Module:
+    """Build a head by name: ``plain``, ``bn`` (uses ``gamma``) or ``bn-scaler`` (uses ``tau``);
+    ``bias`` gives the plain head's linear map a bias.
 
     >>> type(make_head("bn-scaler", 16, 4)).__name__
     'BNScalerHead'
     """
     check_latent(latent_dim)
     if kind == "plain":
-        return GaussianHead(in_dim, latent_dim)
+        return GaussianHead(in_dim, latent_dim, bias=bias)
     if kind == "bn":
         return BNHead(in_dim, latent_dim, gamma=gamma)
     if kind == "bn-scaler":

@@ -39,7 +39,7 @@ class ImageVAE(nn.Module):
         self.config = dict(pixels=pixels, hidden=hidden, latent=latent, head=head, gamma=gamma, tau=tau)
         self.latent = latent
         self.encoder = nn.Sequential(nn.Linear(pixels, 2 * hidden), nn.ReLU(), nn.Linear(2 * hidden, hidden), nn.ReLU())
-        self.head = make_head(head, hidden, latent, gamma=gamma, tau=tau)
+        self.head = make_head(head, hidden, latent, gamma=gamma, tau=tau, bias=True)  # ReLU features: keep a bias
         self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 2 * hidden), nn.ReLU(),
                                      nn.Linear(2 * hidden, pixels))
 

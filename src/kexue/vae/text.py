@@ -143,14 +143,30 @@ def length_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[
 
 
 def epoch_batches(seqs: Sequence[Sequence[int]], batch_size: int, seed: int, epoch: int,
-                  rank: int = 0, world: int = 1) -> list[list[int]]:
-    """The batches of one training epoch: length buckets in a seeded random order (same on every rank,
-    each rank taking every ``world``-th batch)."""
-    groups = length_batches(seqs, batch_size)
-    order = np.random.default_rng([seed, epoch]).permutation(len(groups))
-    per_rank = len(groups) // world if world > 1 else len(groups)
-    order = order[rank * per_rank:(rank + 1) * per_rank] if world > 1 else order
-    return [groups[i] for i in order]
+                  rank: int = 0, world: int = 1, bucket: bool = True) -> list[list[int]]:
+    """The batches of one training epoch, in a seeded random order (the same on every rank, each rank
+    taking its own contiguous share of them).
+
+    ``bucket=True``: batches of similar length (little padding, fast). ``bucket=False``: batches of
+    randomly drawn sentences; a BN head needs these, because batch statistics of a length bucket are
+    not those of the data: BN would learn to remove length from mu in training, which its
+    population statistics at evaluation do not.
+
+    >>> b = epoch_batches([[1] * n for n in range(10)], 5, seed=0, epoch=0, bucket=False)
+    >>> sorted(i for g in b for i in g) == list(range(10)), len(b)
+    (True, 2)
+    """
+    if bucket:
+        groups = length_batches(seqs, batch_size)
+        order = np.random.default_rng([seed, epoch]).permutation(len(groups))
+        groups = [groups[i] for i in order]
+    else:
+        perm = np.random.default_rng([seed, epoch]).permutation(len(seqs)).tolist()
+        groups = [perm[i:i + batch_size] for i in range(0, len(perm), batch_size)]
+    if world > 1:
+        per_rank = len(groups) // world
+        groups = groups[rank * per_rank:(rank + 1) * per_rank]
+    return groups
 
 
 # ----------------------------------------------------------------------------- model

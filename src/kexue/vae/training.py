@@ -46,6 +46,7 @@ class TrainConfig:
     objective: str = "elbo"
     epochs: int = 10
     batch_size: int = 0  # 0: 32 for text, 128 for images
+    batching: str = "random"  # text: random sentences per batch, or "length" buckets (faster, biases BN)
     optimizer: str = "auto"  # auto: sgd (lr 1, as the paper) for text, adam (lr 1e-3) for images
     lr: float = 0.0  # 0: the optimizer's default
     emb: int = 256
@@ -87,6 +88,8 @@ class TrainConfig:
             raise UsageError("--batch-size, --iw-samples and --nll-limit must be positive")
         if not (self.lr >= 0 and math.isfinite(self.lr)):
             raise UsageError(f"--lr must be positive, got {self.lr}")
+        if self.batching not in ("random", "length"):
+            raise UsageError(f"--batching must be random or length, not {self.batching!r}")
         if self.optimizer not in ("auto", "sgd", "adam"):
             raise UsageError(f"--optimizer must be auto, sgd or adam, not {self.optimizer!r}")
         if not 0 <= self.dropout < 1 or not 0 <= self.word_dropout < 1:
@@ -106,7 +109,8 @@ class TrainConfig:
 
 
 _SAME_RUN = ("data", "head", "gamma", "tau", "objective", "emb", "hidden", "latent", "min_count", "dropout",
-             "word_dropout", "free_bits", "warmup", "cycles", "max_train", "batch_size", "optimizer", "lr", "seed")
+             "word_dropout", "free_bits", "warmup", "cycles", "max_train", "batch_size", "batching", "optimizer", "lr",
+             "seed")
 
 
 # ----------------------------------------------------------------------------- data
@@ -194,10 +198,11 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         eval_ids = [vocab.encode(s) for s in eval_s]
         model = TextVAE(len(vocab), emb=cfg.emb, hidden=cfg.hidden, latent=cfg.latent, head=cfg.head,
                         gamma=cfg.gamma, tau=cfg.tau, dropout=cfg.dropout, word_dropout=cfg.word_dropout).to(dev)
-        n_batches = len(epoch_batches(train_ids, bsz, cfg.seed, 0, info.rank, info.world_size))
+        bucket = cfg.batching == "length"
+        n_batches = len(epoch_batches(train_ids, bsz, cfg.seed, 0, info.rank, info.world_size, bucket))
 
         def batches(epoch):
-            for group in epoch_batches(train_ids, bsz, cfg.seed, epoch, info.rank, info.world_size):
+            for group in epoch_batches(train_ids, bsz, cfg.seed, epoch, info.rank, info.world_size, bucket):
                 yield make_batch([train_ids[i] for i in group]).to(dev)
         n_eval = len(eval_ids)
         extra_payload = {"vocab": vocab.words}
@@ -317,6 +322,11 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         atomic_write_json(Path(out_dir) / "summary.json", summary)
     summary["_model"] = unwrap(net)
     summary["_vocab"] = extra_payload.get("vocab")
+    summary["_rank"] = info.rank
+    if info.distributed:
+        from ..train import dist_teardown
+
+        dist_teardown(info)
     return summary
 
 
