@@ -725,15 +725,13 @@ def _grid_energy(grid, cf, Tf, start_r, end_r) -> float:
     return e + float(Tf[grid[:-1], grid[1:]].sum())
 
 
-def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
-    """``out[i, q, j]``: the best change of the energy of ``row`` (with its rows above and below
-    fixed, ``V[x, p]`` being the top-bottom cost of piece ``p`` at column ``x``) when its segment
-    ``row[i:i+L]`` is taken out and the segment ``segs[q, j:j+L]`` of another row is put in at the
-    best place ``k`` of the shortened row; also that ``k``. Vectorised over i, q, j, k."""
+def _row_minus_segment(row, cf, st, en, L):
+    """The parts of a row's left-right energy that both repair moves share, for every segment
+    ``row[i:i+L]`` taken out and every place ``k`` of the shortened row ``A_i`` where something is
+    put back: the internal cost of ``A_i``, the link that a put-back breaks (``old``), the end
+    rewards ``A_i`` loses, and the pieces either side of each place (``Ak1``, ``Ak``)."""
     C = len(row)
-    Q = segs.shape[0]
     m = C - L + 1  # segment starts
-    idx = np.arange(C)
     links = cf[row[:-1], row[1:]]
     lsum = links.sum()
     i = np.arange(m)
@@ -746,20 +744,22 @@ def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
     x = np.arange(C - L)
     A = np.where(x[None] < i[:, None], row[np.minimum(x[None], C - 1)], row[np.minimum(x[None] + L, C - 1)])
     k = np.arange(C - L + 1)
-    jj = np.arange(m)
-    s_first = segs[:, jj].reshape(-1)  # (Q*m,)
-    s_last = segs[:, jj + L - 1].reshape(-1)
     Ak1 = A[:, np.maximum(k - 1, 0)]  # (m_i, K)
     Ak = A[:, np.minimum(k, C - L - 1)]
     has_l, has_r = k > 0, k < C - L
     old = np.where(has_l & has_r, cf[Ak1, Ak], 0.0)
-    left = np.where(has_l[None, None], cf[Ak1[:, None, :], s_first[None, :, None]], -st[s_first][None, :, None])
-    right = np.where(has_r[None, None], cf[s_last[None, :, None], Ak[:, None, :]], -en[s_last][None, :, None])
-    A_end_l = np.where(has_l[None], -st[A[:, 0]][:, None], 0.0)
-    A_end_r = np.where(has_r[None], -en[A[:, -1]][:, None], 0.0)
-    sl = cf[segs[:, :-1], segs[:, 1:]]
-    scl = np.concatenate([np.zeros((Q, 1)), np.cumsum(sl, axis=1)], axis=1)
-    seg_inner = (scl[:, jj + L - 1] - scl[:, jj]).reshape(-1)
+    a_end = np.where(has_l[None], -st[A[:, 0]][:, None], 0.0) + np.where(has_r[None], -en[A[:, -1]][:, None], 0.0)
+    return dict(lsum=lsum, i=i, k=k, inner=inner, lr_A=lr_A, Ak1=Ak1, Ak=Ak, has_l=has_l, has_r=has_r,
+                old=old, a_end=a_end)
+
+
+def _rest_vertical(row, V, L):
+    """``va[i, k]``: the top-bottom cost of the shortened row ``A_i`` (segment ``row[i:i+L]`` out)
+    when a segment of length ``L`` is put back at place ``k`` (the pieces after it shift right),
+    from prefix sums over the row's columns, and the row's own top-bottom costs ``v0``."""
+    C = len(row)
+    idx = np.arange(C)
+    i, k = np.arange(C - L + 1), np.arange(C - L + 1)
     v0 = V[idx, row]
     vp = np.where(idx + L < C, V[np.minimum(idx + L, C - 1), row], 0.0)
     vm = np.where(idx - L >= 0, V[np.maximum(idx - L, 0), row], 0.0)
@@ -768,14 +768,34 @@ def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
     a_le = P0[np.minimum(K, I)] + (Pp[I] - Pp[np.minimum(K, I)]) + (P0[C] - P0[I + L])
     ki = np.maximum(K, I)
     a_gt = P0[I] + (Pm[np.minimum(ki + L, C)] - Pm[I + L]) + (P0[C] - P0[np.minimum(ki + L, C)])
-    va = np.where(K <= I, a_le, a_gt)  # (m_i, K)
+    return np.where(K <= I, a_le, a_gt), v0  # (m_i, K), (C,)
+
+
+def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
+    """``out[i, q, j]``: the best change of the energy of ``row`` (with its rows above and below
+    fixed, ``V[x, p]`` being the top-bottom cost of piece ``p`` at column ``x``) when its segment
+    ``row[i:i+L]`` is taken out and the segment ``segs[q, j:j+L]`` of another row is put in at the
+    best place ``k`` of the shortened row; also that ``k``. Vectorised over i, q, j, k."""
+    Q = segs.shape[0]
+    m = len(row) - L + 1  # segment starts
+    r = _row_minus_segment(row, cf, st, en, L)
+    k, has_l, has_r, Ak1, Ak = r["k"], r["has_l"], r["has_r"], r["Ak1"], r["Ak"]
+    jj = np.arange(m)
+    s_first = segs[:, jj].reshape(-1)  # (Q*m,)
+    s_last = segs[:, jj + L - 1].reshape(-1)
+    left = np.where(has_l[None, None], cf[Ak1[:, None, :], s_first[None, :, None]], -st[s_first][None, :, None])
+    right = np.where(has_r[None, None], cf[s_last[None, :, None], Ak[:, None, :]], -en[s_last][None, :, None])
+    sl = cf[segs[:, :-1], segs[:, 1:]]
+    scl = np.concatenate([np.zeros((Q, 1)), np.cumsum(sl, axis=1)], axis=1)
+    seg_inner = (scl[:, jj + L - 1] - scl[:, jj]).reshape(-1)
+    va, v0 = _rest_vertical(row, V, L)
     diag = np.zeros((len(k), Q, m))
     for t in range(L):
         diag += V[k[:, None, None] + t, segs[None, :, jj + t]]
     diag = diag.reshape(len(k), Q * m)
-    rowpart = lr_A[:, None] - old + A_end_l + A_end_r + va  # (m_i, K)
+    rowpart = r["lr_A"][:, None] - r["old"] + r["a_end"] + va  # (m_i, K)
     total = rowpart[:, None, :] + left + right + seg_inner[None, :, None] + diag.T[None, :, :]
-    e_old = lsum - st[row[0]] - en[row[-1]] + v0.sum()
+    e_old = r["lsum"] - st[row[0]] - en[row[-1]] + v0.sum()
     if full:  # (i, q, j, k)
         return (total - e_old).reshape(m, Q, m, len(k))
     return (total.min(-1) - e_old).reshape(m, Q, m), total.argmin(-1).reshape(m, Q, m)
@@ -784,43 +804,18 @@ def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
 def _move_costs(row, V, cf, st, en, L):
     """``out[i, k]``: the change of the energy of ``row`` (``V`` as in :func:`_exchange_costs`)
     when its segment ``row[i:i+L]`` moves to place ``k`` of the rest of the row."""
-    C = len(row)
-    m = C - L + 1
-    idx = np.arange(C)
-    links = cf[row[:-1], row[1:]]
-    lsum = links.sum()
-    i = np.arange(m)
-    cl = np.concatenate([[0.0], np.cumsum(links)])
-    cut_l = np.where(i > 0, links[np.maximum(i - 1, 0)], 0.0)
-    cut_r = np.where(i + L < C, links[np.minimum(i + L - 1, C - 2)], 0.0)
-    inner = cl[i + L - 1] - cl[i]
-    bridge = np.where((i > 0) & (i + L < C), cf[row[np.maximum(i - 1, 0)], row[np.minimum(i + L, C - 1)]], 0.0)
-    lr_A = lsum - cut_l - cut_r - inner + bridge
-    x = np.arange(C - L)
-    A = np.where(x[None] < i[:, None], row[np.minimum(x[None], C - 1)], row[np.minimum(x[None] + L, C - 1)])
-    k = np.arange(C - L + 1)
-    Ak1 = A[:, np.maximum(k - 1, 0)]
-    Ak = A[:, np.minimum(k, C - L - 1)]
-    has_l, has_r = k > 0, k < C - L
-    old = np.where(has_l & has_r, cf[Ak1, Ak], 0.0)
+    r = _row_minus_segment(row, cf, st, en, L)
+    i, k, has_l, has_r, Ak1, Ak = r["i"], r["k"], r["has_l"], r["has_r"], r["Ak1"], r["Ak"]
     sf, sl = row[i], row[i + L - 1]
     left = np.where(has_l[None], cf[Ak1, sf[:, None]], -st[sf][:, None])
     right = np.where(has_r[None], cf[sl[:, None], Ak], -en[sl][:, None])
-    a_end = np.where(has_l[None], -st[A[:, 0]][:, None], 0.0) + np.where(has_r[None], -en[A[:, -1]][:, None], 0.0)
-    v0 = V[idx, row]
-    vp = np.where(idx + L < C, V[np.minimum(idx + L, C - 1), row], 0.0)
-    vm = np.where(idx - L >= 0, V[np.maximum(idx - L, 0), row], 0.0)
-    P0, Pp, Pm = (np.concatenate([[0.0], np.cumsum(v)]) for v in (v0, vp, vm))
+    va, v0 = _rest_vertical(row, V, L)
     I, K = np.meshgrid(i, k, indexing="ij")
-    a_le = P0[np.minimum(K, I)] + (Pp[I] - Pp[np.minimum(K, I)]) + (P0[C] - P0[I + L])
-    ki = np.maximum(K, I)
-    a_gt = P0[I] + (Pm[np.minimum(ki + L, C)] - Pm[I + L]) + (P0[C] - P0[np.minimum(ki + L, C)])
-    va = np.where(K <= I, a_le, a_gt)
-    seg = np.zeros((m, len(k)))
+    seg = np.zeros((len(i), len(k)))
     for t in range(L):
         seg += V[K + t, row[I + t]]
-    total = lr_A[:, None] - old + left + right + inner[:, None] + a_end + va + seg
-    return total - (lsum - st[row[0]] - en[row[-1]] + v0.sum())
+    total = r["lr_A"][:, None] - r["old"] + left + right + r["inner"][:, None] + r["a_end"] + va + seg
+    return total - (r["lsum"] - st[row[0]] - en[row[-1]] + v0.sum())
 
 
 def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20, block_len: int = 3) -> np.ndarray:
