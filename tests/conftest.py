@@ -31,3 +31,24 @@ def run_cli(*args: str):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(args))
     return code, out.getvalue(), err.getvalue()
+
+
+def spawn_two(worker, path: str) -> None:
+    """Run ``worker(rank, port, path)`` in two processes on a free loopback port (gloo DDP tests).
+
+    The port we probe can be taken by another process before gloo binds it (seen on a busy
+    machine), so a failed start is tried once more on a fresh port; a real DDP bug fails both.
+    """
+    import socket
+
+    import torch.multiprocessing as mp
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    try:
+        mp.spawn(worker, args=(free_port(), path), nprocs=2, join=True)
+    except mp.ProcessRaisedException:
+        mp.spawn(worker, args=(free_port(), path), nprocs=2, join=True)

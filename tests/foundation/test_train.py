@@ -4,10 +4,10 @@ import json
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from kexue.errors import InputError
 from kexue.train import DistInfo, Trainer, load_checkpoint, shard_indices
+from tests.conftest import spawn_two
 
 
 def _setup(seed=0):
@@ -97,19 +97,7 @@ def _ddp_worker(rank, port, path):
 
 
 def test_two_process_ddp_keeps_replicas_in_step(tmp_path):
-    import socket
-
-    def free_port():
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    try:
-        mp.spawn(_ddp_worker, args=(free_port(), str(tmp_path / "w")), nprocs=2, join=True)
-    except mp.ProcessRaisedException:
-        # The free port can be taken by another process between our probe and gloo's bind (seen on
-        # a busy machine); one retry on a fresh port. A real DDP bug fails both attempts.
-        mp.spawn(_ddp_worker, args=(free_port(), str(tmp_path / "w")), nprocs=2, join=True)
+    spawn_two(_ddp_worker, str(tmp_path / "w"))
     a, b = (torch.load(tmp_path / f"w.{r}") for r in range(2))
     assert torch.equal(a["w"], b["w"])  # gradients were averaged: identical replicas
     assert a["loss"] == b["loss"] and a["loss"] < 1.0  # metrics are reduced over ranks

@@ -11,7 +11,7 @@ from kexue.gan.models import DCCritic, DCGenerator, MLPCritic, MLPGenerator, bui
 from kexue.gan.toy import mode_metrics, ring_centers, sample_ring
 from kexue.gan.training import GanConfig, TrainingDiverged, generate, load_generator, make_step, train_gan
 from kexue.train import load_checkpoint
-from tests.conftest import run_cli
+from tests.conftest import run_cli, spawn_two
 
 
 def test_ring_and_mode_metrics():
@@ -194,14 +194,7 @@ def _ddp_worker(rank, port, out):
 
 def test_two_process_ddp_gan_keeps_replicas_in_step(tmp_path):
     """Under torchrun-like settings (gloo), the critic with its gradient penalty and the generator stay in step."""
-    import socket
-
-    import torch.multiprocessing as mp
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_ddp_worker, args=(port, str(tmp_path / "run")), nprocs=2, join=True)
+    spawn_two(_ddp_worker, str(tmp_path / "run"))
     a, b = (torch.load(tmp_path / f"run.{r}") for r in range(2))
     assert all(torch.equal(p, q) for p, q in zip(a["g"], b["g"], strict=True))
     assert a["d_loss"] == b["d_loss"]  # metrics reduced over ranks

@@ -1,15 +1,13 @@
 """The CNN classifier: augmentation, learning on real data, exact resume, NaN handling, DDP, FID features."""
 
-import socket
-
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from kexue import data as kdata
 from kexue.errors import InputError
 from kexue.nn import classifier as C
+from tests.conftest import spawn_two
 
 needs_fashion = pytest.mark.skipif(kdata.locate("fashion-mnist").status == "missing", reason="needs fashion-mnist")
 
@@ -184,10 +182,7 @@ def _ddp_worker(rank, port, path):
 
 @needs_fashion
 def test_two_process_ddp_training(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_ddp_worker, args=(port, str(tmp_path / "w")), nprocs=2, join=True)
+    spawn_two(_ddp_worker, str(tmp_path / "w"))
     a, b = (torch.load(tmp_path / f"w.{r}") for r in range(2))
     for k in a["state"]:
         assert torch.equal(a["state"][k], b["state"][k]), k  # gradients averaged, buffers broadcast
