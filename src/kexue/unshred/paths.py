@@ -24,35 +24,40 @@ def path_cost(order, cost: np.ndarray, start: np.ndarray, end: np.ndarray) -> fl
     return float(start[o[0]] + sum(cost[a, b] for a, b in zip(o[:-1], o[1:], strict=True)) + end[o[-1]])
 
 
-def held_karp(cost: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]:
+def held_karp(cost: np.ndarray, start: np.ndarray, end: np.ndarray, groups: int | None = None) -> list[int]:
     """Exact shortest Hamiltonian path by dynamic programming over subsets (n <= ~15).
+
+    With ``groups``, the path visits exactly one node of each group instead (node v is in group
+    ``v % groups``; exact for groups <= ~13), e.g. each row of a page in one of two orientations.
 
     >>> c = np.array([[0, 1, 5], [5, 0, 1], [1, 5, 0]], float)
     >>> held_karp(c, np.array([0, 1, 3.0]), np.zeros(3))
     [0, 1, 2]
     """
     n = len(start)
+    groups = n if groups is None else groups
     if n == 1:
         return [0]
+    grp = np.arange(n) % groups
     cost = np.where(np.isfinite(cost), cost, 1e12)
-    size = 1 << n
+    size = 1 << groups
     dp = np.full((size, n), np.inf)
     par = np.full((size, n), -1, dtype=np.int64)
     for j in range(n):
-        dp[1 << j, j] = start[j]
+        dp[1 << grp[j], j] = start[j]
     masks_by_pop = sorted(range(1, size), key=lambda m: bin(m).count("1"))
     for m in masks_by_pop:
         row = dp[m]
         if not np.isfinite(row).any():
             continue
-        # extend every last node j in m to every k not in m
+        # extend every last node j in m to every node k whose group is not in m
         cand = row[:, None] + cost  # (j, k)
         best_j = np.argmin(cand, axis=0)
         best = cand[best_j, np.arange(n)]
         for k in range(n):
-            if m >> k & 1:
+            if m >> grp[k] & 1:
                 continue
-            m2 = m | (1 << k)
+            m2 = m | (1 << grp[k])
             if best[k] < dp[m2, k]:
                 dp[m2, k] = best[k]
                 par[m2, k] = best_j[k]
@@ -62,7 +67,7 @@ def held_karp(cost: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[int]
     while last >= 0:
         order.append(last)
         prev = int(par[m, last])
-        m &= ~(1 << last)
+        m &= ~(1 << grp[last])
         last = prev
     return order[::-1]
 

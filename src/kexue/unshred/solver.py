@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import UsageError
 from .features import blank_widths, denoise, ink_rows, line_pitch, llr_costs, seam_costs
-from .paths import shortest_path, split_paths
+from .paths import held_karp, shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
 MU_MARGIN = 0.3   # reward per blank margin pixel (up to the margin width) for a row's first/last piece
@@ -1041,42 +1041,6 @@ def _choose_orders(grid, D, T, start_r, end_r, judge=None, sweeps: int = 2) -> n
 
 
 # ----------------------------------------------------------------------------- row order
-def _grouped_path(cost: np.ndarray, start: np.ndarray, end: np.ndarray, groups: int) -> list[int]:
-    """Shortest path visiting exactly one node of each group (node v is in group v % groups),
-    by dynamic programming over subsets of groups (exact; groups <= ~13)."""
-    m = cost.shape[0]
-    grp = np.arange(m) % groups
-    size = 1 << groups
-    c = np.where(np.isfinite(cost), cost, 1e12)
-    dp = np.full((size, m), np.inf)
-    par = np.full((size, m), -1, dtype=np.int64)
-    for v in range(m):
-        dp[1 << grp[v], v] = start[v]
-    for mask in sorted(range(1, size), key=lambda x: bin(x).count("1")):
-        row = dp[mask]
-        if not np.isfinite(row).any():
-            continue
-        cand = row[:, None] + c
-        bj = np.argmin(cand, axis=0)
-        best = cand[bj, np.arange(m)]
-        for w in range(m):
-            if mask >> grp[w] & 1:
-                continue
-            m2 = mask | (1 << grp[w])
-            if best[w] < dp[m2, w]:
-                dp[m2, w] = best[w]
-                par[m2, w] = bj[w]
-    full = size - 1
-    last = int(np.argmin(dp[full] + end))
-    order, mask = [], full
-    while last >= 0:
-        order.append(last)
-        prev = int(par[mask, last])
-        mask &= ~(1 << grp[last])
-        last = prev
-    return order[::-1]
-
-
 def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Order the rows top to bottom: a shortest path over rows on their top-bottom seams plus
     text-line pitch continuity, starting at the page's blank top margin and ending at its bottom
@@ -1137,7 +1101,7 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     top = wo["top"][G].min(1).sum(1).astype(float)
     bottom = wo["bottom"][G].min(1).sum(1).astype(float)
     if m > R:
-        order = _grouped_path(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom, R)
+        order = held_karp(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom, groups=R)
     else:
         order = shortest_path(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom)
     turned = np.array([o >= R for o in order])
@@ -1170,24 +1134,25 @@ def _llr_norm(X):
     return np.maximum(1.0 + LLR_SPREAD * (d - best) / spread, 0.0)
 
 
+def _constrain(M, lock, forbid):
+    """Apply ``--lock``/``--forbid`` pairs (i, j) to a seam-cost matrix in place: a locked pair
+    becomes the only cheap way out of i and into j; a forbidden pair becomes impossible."""
+    for (i, j) in lock:
+        M[i, :] += BIG
+        M[:, j] += BIG
+        M[i, j] = -BIG
+    for (i, j) in forbid:
+        M[i, j] = np.inf
+
+
 def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None):
     """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids."""
     D0, T0 = _seams(X), _seams(X.swapaxes(2, 3))
     sd, st = scales if scales is not None else (_scale(D0), _scale(T0))
     D = D0 / sd
     T = T0 / st
-    for (i, j) in lr_lock:
-        D[i, :] += BIG
-        D[:, j] += BIG
-        D[i, j] = -BIG
-    for (i, j) in lr_forbid:
-        D[i, j] = np.inf
-    for (i, j) in tb_lock:
-        T[i, :] += BIG
-        T[:, j] += BIG
-        T[i, j] = -BIG
-    for (i, j) in tb_forbid:
-        T[i, j] = np.inf
+    _constrain(D, lr_lock, lr_forbid)
+    _constrain(T, tb_lock, tb_forbid)
     return D0, T0, D, T
 
 
