@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UsageError
-from .features import blank_widths, denoise, ink_rows, line_pitch, llr_costs, seam_costs
+from .features import INK, blank_widths, denoise, ink_rows, line_pitch, llr_costs, seam_costs
 from .paths import held_karp, shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
@@ -46,6 +46,7 @@ ROW_PASSES = 0
 REFINE_2D = True
 LAM_ROW = 0.02
 LAM_PAIR = 0.05  # weight of text-line disagreement between left-right neighbours (per pixel row)
+LAM_JUDGE = 0.05  # the same weight in the page energy that arranges the rows
 STAGE1 = 0.1
 STAGE1_LR_ONLY = True
 FACE_TOUR = True
@@ -63,6 +64,7 @@ _LAST: dict = {}  # diagnostics of the last solve (energies of the candidate pag
 LLR_SPREAD = 4.0
 REGROUP = True  # a third opinion: rows regrouped by their ink-density profiles (balanced k-means)
 REGROUP_ITERS = 10
+REGROUP_BINS = (0.0, 1.0)  # one regrouping per weight of the binary ink-row pattern beside the ink density
 REGROUP_MIN = 0.05  # share of the pieces that must change rows for the regrouped page to be tried
 BAND = True  # bands of rows re-ordered column-wise by segment relocations (all at once, exactly)
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
@@ -408,7 +410,7 @@ def _repair_exchange(grid, cost, M, start_r, end_r, lam: float = 0.05, max_len: 
     return grid
 
 
-def _regroup(grid: np.ndarray, X: np.ndarray, iters: int = 10) -> np.ndarray:
+def _regroup(grid: np.ndarray, X: np.ndarray, iters: int = 10, wbin: float = 0.0) -> np.ndarray:
     """Rows regrouped so that each row's pieces share one text-line pattern: every piece's
     ink density per pixel row (both faces side by side, unit length) is compared with each row's
     mean pattern, and the pieces are dealt to the rows, exactly C each, by a minimum-cost
@@ -427,6 +429,9 @@ def _regroup(grid: np.ndarray, X: np.ndarray, iters: int = 10) -> np.ndarray:
     n = X.shape[0]
     f = X.mean(axis=-1).reshape(n, -1).astype(np.float64)
     f /= np.linalg.norm(f, axis=1, keepdims=True) + 1e-9
+    if wbin:  # and which pixel rows hold ink at all (the line bands' exact extent)
+        b = (X > INK).any(axis=-1).reshape(n, -1).astype(np.float64)
+        f = np.concatenate([f, wbin * b / (np.linalg.norm(b, axis=1, keepdims=True) + 1e-9)], axis=1)
     groups = [np.asarray(r) for r in grid]
     for _ in range(iters):
         P = np.stack([f[g].mean(0) for g in groups])
@@ -540,6 +545,11 @@ def _pair_band(M: np.ndarray) -> np.ndarray:
     w = np.minimum(1.0, m.sum(1) / (0.2 * m.shape[1]))
     h = M.shape[-1] / 180.0  # in units of a CUMCM piece height (180 px)
     return (m @ (1 - m).T + (1 - m) @ m.T) * w[:, None] * w[None, :] / h
+
+
+def _judge(D: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """The left-right part of the page energy: seams plus text-line disagreement."""
+    return D + LAM_JUDGE * _pair_band(M) if LAM_JUDGE else D
 
 
 def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray) -> list[list[int]]:
@@ -1159,7 +1169,7 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None):
 def _arrange(grid, X, D, T, M, widths, start_r, end_r):
     """From rows to a page: order the rows, choose each row's order, then repair globally
     (segments exchanged between rows on left-right plus top-bottom seams) and order again."""
-    judge = D + LAM_PAIR * _pair_band(M)
+    judge = _judge(D, M)
     R, C = grid.shape
     for it in range(ARRANGE_ITERS):
         grid, _t = _order_rows(grid, X, T, M, widths, False)
@@ -1237,22 +1247,22 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             # a second opinion grown in 2-D (left-right and top-bottom seams at once); the page
             # with the lower total energy wins
             g2 = _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths, start_r, end_r)
-            judge = D + LAM_PAIR * _pair_band(M)
+            judge = _judge(D, M)
             e1 = _grid_energy(grid, judge, T, start_r, end_r)
             e2 = _grid_energy(g2, judge, T, start_r, end_r)
             _LAST["energies"] = (e1, e2)
             if e2 < e1:
                 grid = g2
-        if REGROUP and C > 1:
-            judge = D + LAM_PAIR * _pair_band(M)
-            g3 = _regroup(grid, X, REGROUP_ITERS)
+        for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
+            judge = _judge(D, M)
+            g3 = _regroup(grid, X, REGROUP_ITERS, wbin)
             moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
             _LAST["regroup_moved"] = moved
             if moved > REGROUP_MIN * n:  # rows changed beyond a few stray pieces: arrange them
                 g3 = _arrange(_order_within(g3, judge, start_r, end_r), X, D, T, M, widths, start_r, end_r)
                 e1 = _grid_energy(grid, judge, T, start_r, end_r)
                 e3 = _grid_energy(g3, judge, T, start_r, end_r)
-                _LAST["regroup"] = (e1, e3)
+                _LAST["regroup", wbin] = (e1, e3)
                 if e3 < e1:
                     grid = g3
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
@@ -1272,8 +1282,8 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                 w2 = blank_widths(X2)
                 s2, e2 = _margins(w2, R, X2.shape[-1])
                 grid2 = _arrange(grid2, X2, c2[2], c2[3], M2, w2, s2, e2)
-                e_old = _grid_energy(grid, D + LAM_PAIR * _pair_band(M), T, start_r, end_r)
-                e_new = _grid_energy(grid2, c2[2] + LAM_PAIR * _pair_band(M2), c2[3], s2, e2)
+                e_old = _grid_energy(grid, _judge(D, M), T, start_r, end_r)
+                e_new = _grid_energy(grid2, _judge(c2[2], M2), c2[3], s2, e2)
                 _LAST["turn"] = (np.flatnonzero(turned).tolist(), e_old, e_new)
                 if e_new < e_old:
                     grid, front, X, M, widths = grid2, front2, X2, M2, w2
