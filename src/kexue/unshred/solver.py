@@ -72,6 +72,7 @@ REGROUP_MIN = 0.05  # share of the pieces that must change rows for the regroupe
 BAND = True  # bands of rows re-ordered column-wise by segment relocations (all at once, exactly)
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
+POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 
 
 @dataclass
@@ -1306,6 +1307,14 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                 _LAST["regroup", wbin] = (e1, e3)
                 if e3 < e1:
                     grid = g3
+        for _ in range(POLISH if C > 1 else 0):  # arrange the winner once more (row order, repair)
+            judge = _judge(D, M)
+            g4 = _arrange(grid, X, D, T, M, widths, start_r, end_r)
+            e1 = _grid_energy(grid, judge, T, start_r, end_r)
+            e4 = _grid_energy(g4, judge, T, start_r, end_r)
+            if e4 >= e1 - 1e-9:
+                break
+            grid = g4
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
             grid2, turned = _order_rows(grid, X, T, M, widths, True)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;
