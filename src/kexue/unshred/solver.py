@@ -11,6 +11,9 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
 2. **Seam costs**: for every left-right and top-bottom pair, a blend of the prediction error
    across the seam and minus the log-likelihood ratio of a seam model learnt from the pieces'
    own interiors (:func:`~kexue.unshred.features.llr_costs`: it adapts to font, script and noise).
+   On clean one-sided pages each cost is then taken relative to its runner-up (the second-best
+   seam out of the left piece and into the right one), so that seams many pieces would close
+   alike (blank edges) weigh little and distinctive ones much.
 3. **Rows**: the pieces are split into R rows by one asymmetric travelling-salesman tour through
    them and R separators (seams + text-line agreement, blank margins as row starts and ends),
    balanced to C pieces each, repaired by exchanging segments, each row ordered.
@@ -21,9 +24,11 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    ranges swapped, each move's energy change in closed form. A page grown in 2-D (the most
    decisive free cell first) is arranged the same way and the lower energy wins. A third
    opinion regroups the rows by their text-line patterns (ink density per pixel row; balanced
-   k-means by minimum-cost assignment) and is arranged again; every arrangement ends by moving
-   segments (or exchanging two segments) of columns in bands of 1-6 rows at once, every such move
-   scored exactly. Two-sided rows may be turned over when the whole page gets cheaper.
+   k-means by minimum-cost assignment; once on ink density alone, once also on which pixel rows
+   hold ink at all) and is arranged again; the winner is arranged up to twice more while its
+   energy drops. Every arrangement ends by moving segments (or exchanging two segments) of
+   columns in bands of 1-6 rows at once, every such move scored exactly. Two-sided rows may be
+   turned over when the whole page gets cheaper.
 """
 
 from __future__ import annotations
