@@ -82,6 +82,22 @@ def bench_attachment(n: int) -> dict:
             "time_ratio_vs_baseline": t_total / max(t_base, 1e-9)}
 
 
+def identical_pieces(s) -> dict:
+    """Pieces whose images equal another piece's (blank margins, mostly) and the share of true
+    neighbour pairs that touch one: no solver can tell such pieces apart, so these pairs are
+    right only by chance."""
+    from collections import Counter
+
+    keys = [np.round(x * 255).astype(np.uint8).tobytes() for x in s.pieces.ink]
+    count = Counter(keys)
+    dup = {k for k, key in zip(s.pieces.ids, keys, strict=True) if count[key] > 1}
+    g = [[x[:len(s.pieces.ids[0])] for x in row] for row in s.true_grid]
+    pairs = [(a, b) for row in g for a, b in zip(row[:-1], row[1:], strict=True)]
+    pairs += [(a, b) for r1, r2 in zip(g[:-1], g[1:], strict=True) for a, b in zip(r1, r2, strict=True)]
+    touch = sum(a in dup or b in dup for a, b in pairs)
+    return {"identical_pieces": len(dup), "pairs_touching_identical": touch / max(len(pairs), 1)}
+
+
 def bench_synthetic(name, rows, cols, seed, noise=0.0, two_sided=False, size=(1368, 1980), lang="en",
                     font_size=None, baseline=True) -> dict:
     """Render a page (and a back page) the solver has never seen, shred it, solve, score."""
@@ -94,7 +110,7 @@ def bench_synthetic(name, rows, cols, seed, noise=0.0, two_sided=False, size=(13
     sc = score(s.true_grid, sol.grid, s.true_back)
     out = {"case": name, "pieces": s.pieces.n * len(s.pieces.faces), "layout": f"{rows}x{cols}",
            "neighbour": sc["neighbour"], "direct": sc["direct"], "perfect": sc["perfect"], "seconds": secs,
-           "stages": {k: v for k, v in sol.times.items() if k != "total"}}
+           "stages": {k: v for k, v in sol.times.items() if k != "total"}} | identical_pieces(s)
     if baseline:
         tb = time.perf_counter()
         base = greedy_baseline(s.pieces, rows, cols)
@@ -135,7 +151,8 @@ def tune(cases=None) -> list[dict]:
             continue
         r = bench_synthetic(*c, baseline=False)
         st = " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r["stages"].items())
-        print(f"{r['case']:24s} {r['neighbour']:7.2%} {r['seconds']:6.1f}s  {st}", flush=True)
+        print(f"{r['case']:24s} {r['neighbour']:7.2%} {r['seconds']:6.1f}s  {st}  identical pieces "
+              f"{r['identical_pieces']} ({r['pairs_touching_identical']:.1%} of pairs)", flush=True)
         out.append(r)
     if out:
         print(f"{'mean':24s} {np.mean([r['neighbour'] for r in out]):7.2%}  min {min(r['neighbour'] for r in out):.2%}")
