@@ -160,3 +160,26 @@ def test_nan_loss_stops_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(T.TrainingDiverged, match=r"checkpoint \(epoch 1\) is kept"):
         T.train(cfg.__class__(**{**cfg.__dict__, "epochs": 2}), tmp_path, resume=True, quiet=True)
     assert (tmp_path / "last.pt").read_bytes() == before
+
+
+def test_dev_selection_restores_the_best_epoch_and_decays_the_rate():
+    from kexue.vae.text import evaluate
+
+    cfg = _cfg(head="bn", epochs=3, max_train=200, dev=0.2, select="dev", lr_decay=0.5, lr=3.0)
+    s = T.train(cfg, quiet=True)
+    hist = s["history"]
+    devs = [h["dev_elbo"] for h in hist]
+    assert s["selected_epoch"] == 1 + devs.index(min(devs))
+    assert s["train_sentences"] == 160 and "40 training sentences held out" in s["split"]
+    lr = 3.0
+    for i, h in enumerate(hist):  # halved after every epoch that did not beat the best dev score so far
+        if i and devs[i] >= min(devs[:i]):
+            lr *= 0.5
+        assert h["lr"] == pytest.approx(lr)
+    train_s, _, _ = T.text_data(cfg)
+    vocab = Vocab(s["_vocab"])
+    dev_ids = [vocab.encode(x) for x in T.dev_split(train_s, 0.2)[1]]
+    again = evaluate(s["_model"], dev_ids, seed=cfg.seed, with_nll=False)
+    assert again["elbo"] == pytest.approx(min(devs), rel=1e-6)  # the returned model is the selected epoch's
+    with pytest.raises(UsageError, match="--select dev needs"):
+        T.train(_cfg(select="dev"), quiet=True)
