@@ -153,7 +153,7 @@ def figure(runs: list[dict], path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batching", default="random", help="random or length (see kexue vae train --batching)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--methods", default=",".join(TEXT_METHODS))
@@ -162,8 +162,8 @@ def main() -> None:
                     "the epoch with the best dev -ELBO is evaluated (0: the last epoch)")
     ap.add_argument("--lr-decay", type=float, default=0.5, help="halve (x this) the SGD learning rate after an "
                     "epoch without dev improvement (needs --dev)")
-    ap.add_argument("--emb", type=int, default=64)
-    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--emb", type=int, default=128)
+    ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--min-count", type=int, default=2)
     ap.add_argument("--iw-samples", type=int, default=500)
     ap.add_argument("--nll-limit", type=int, default=40)

@@ -72,11 +72,11 @@ def train(
                                                 "probability (Bowman et al.).")] = 0.0,
     min_count: Annotated[int, typer.Option("--min-count", help="Keep words seen at least this often.")] = 1,
     dev: Annotated[float, typer.Option("--dev", help="Text: hold out this fraction of the training sentences "
-                                       "(every k-th) as a dev set (0: none).")] = 0.0,
+                                       "(every k-th) as a dev set (0: none).")] = 0.1,
     select: Annotated[str, typer.Option("--select", help="Which epoch to evaluate: last, or dev (the one with "
-                                        "the best dev -ELBO; needs --dev).")] = "last",
+                                        "the best dev -ELBO; the last one with --dev 0).")] = "dev",
     lr_decay: Annotated[float, typer.Option("--lr-decay", help="Multiply the learning rate by this after an epoch "
-                                            "without dev improvement (needs --dev; 1: never).")] = 1.0,
+                                            "without dev improvement (needs --dev; 1: never).")] = 0.5,
     weight_decay: Annotated[float, typer.Option("--weight-decay", help="L2 weight decay of the optimizer.")] = 0.0,
     free_bits: Annotated[float, typer.Option("--free-bits",
         help="Nats per dimension for --objective free-bits.")] = 0.25,

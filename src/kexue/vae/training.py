@@ -7,6 +7,11 @@ per-epoch history. With ``out_dir`` it writes ``last.pt`` after each epoch (atom
 :class:`kexue.train.Trainer`), ``metrics.jsonl`` and ``summary.json``; ``resume=True`` continues
 a killed run exactly where its last checkpoint left it.
 
+Text runs hold out every 10th training sentence as a dev set (``dev=0.1``) and use it like the
+paper's validation set, with one rule for every head and objective: the SGD learning rate is halved
+after an epoch whose dev -ELBO does not beat the best so far (``lr_decay=0.5``), and the epoch with
+the best dev -ELBO is the one evaluated (``select="dev"``; ``last.pt`` holds the last epoch).
+
 >>> cfg = TrainConfig(data="ptb", head="bn", gamma=0.6, epochs=1, emb=16, hidden=16,
 ...                   max_train=64, max_eval=64, iw_samples=5, nll_limit=8)
 >>> summary = train(cfg, quiet=True)              # doctest: +SKIP
@@ -60,9 +65,9 @@ class TrainConfig:
     cycles: int = 4
     grad_clip: float = 5.0
     weight_decay: float = 0.0
-    lr_decay: float = 1.0  # with --dev: multiply the learning rate by this after an epoch without dev improvement
-    dev: float = 0.0  # text: hold out this fraction of the training sentences (every k-th) as a dev set
-    select: str = "last"  # "last" epoch, or "dev": the epoch with the best dev -ELBO (needs --dev > 0)
+    lr_decay: float = 0.5  # with a dev set: multiply the learning rate by this after an epoch without dev improvement
+    dev: float = 0.1  # text: hold out this fraction of the training sentences (every k-th) as a dev set
+    select: str = "dev"  # "last" epoch, or "dev": the epoch with the best dev -ELBO (the last one when dev = 0)
     iw_samples: int = 100
     nll_limit: int = 400
     eval_data: str | None = None
@@ -102,8 +107,6 @@ class TrainConfig:
             raise UsageError("--dev must lie in [0, 0.5), --weight-decay be >= 0 and --lr-decay lie in (0, 1]")
         if self.select not in ("last", "dev"):
             raise UsageError(f"--select must be last or dev, not {self.select!r}")
-        if self.select == "dev" and self.dev <= 0:
-            raise UsageError("--select dev needs a dev split: give --dev, e.g. 0.1")
         if self.free_bits < 0 or self.cycles < 1 or not 0 < self.warmup <= 1:
             raise UsageError("--free-bits must be >= 0, --cycles >= 1, --warmup in (0, 1]")
         return self
@@ -327,7 +330,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         out = {"train_kl_min": floor["min"], "head_bound": float(unwrap(net).head.kl_bound())}
         floor["min"] = math.inf
         if cfg.kind == "text" and dev_ids:
-            out.update(dev_score())
+            out.update(dev_score())  # the same dev split, score and rule for every head and objective
             if out["dev_elbo"] < best.get("score", math.inf):
                 best.update(epoch=epoch + 1, score=out["dev_elbo"])
                 if cfg.select == "dev":
