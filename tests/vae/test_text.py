@@ -183,3 +183,19 @@ def test_dev_selection_restores_the_best_epoch_and_decays_the_rate():
     assert again["elbo"] == pytest.approx(min(devs), rel=1e-6)  # the returned model is the selected epoch's
     with pytest.raises(UsageError, match="--select"):
         T.train(_cfg(select="best"), quiet=True)
+
+
+def test_bn_statistics_from_the_dev_sentences():
+    cfg = _cfg(max_train=200, dev=0.2, bn_stats="dev")
+    s = T.train(cfg, quiet=True, final_eval=False)
+    model, vocab = s["_model"].eval(), Vocab(s["_vocab"])
+    dev_ids = [vocab.encode(x) for x in T.dev_split(T.text_data(cfg)[0], 0.2)[1]]
+    with torch.no_grad():
+        b = make_batch(dev_ids)
+        h = model.enc_lstm(torch.nn.utils.rnn.pack_padded_sequence(model.enc_embed(b.enc), b.lengths,
+                                                                   batch_first=True, enforce_sorted=False))[1][0][-1]
+        pre = model.head.linear(h)[:, :32]
+    assert torch.allclose(model.head.bn.running_mean, pre.mean(0), atol=1e-4)
+    assert torch.allclose(model.head.bn.running_var, pre.var(0), rtol=1e-3)
+    with pytest.raises(UsageError, match="--bn-stats"):
+        T.train(_cfg(bn_stats="test"), quiet=True)

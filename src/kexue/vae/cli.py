@@ -78,6 +78,8 @@ def train(
     lr_decay: Annotated[float, typer.Option("--lr-decay", help="Multiply the learning rate by this after an epoch "
                                             "without dev improvement (needs --dev; 1: never).")] = 0.5,
     weight_decay: Annotated[float, typer.Option("--weight-decay", help="L2 weight decay of the optimizer.")] = 0.0,
+    bn_stats: Annotated[str, typer.Option("--bn-stats", help="Text: BN population statistics (used at evaluation) "
+                                          "from the training sentences (train) or the dev ones (dev).")] = "train",
     free_bits: Annotated[float, typer.Option("--free-bits",
         help="Nats per dimension for --objective free-bits.")] = 0.25,
     warmup: Annotated[float, typer.Option("--warmup", help="Fraction of the steps for the annealing ramp.")] = 0.5,
@@ -120,6 +122,7 @@ def train(
     cfg = TrainConfig(data=data, head=head, gamma=gamma, tau=tau, objective=objective, epochs=epochs,
                       batch_size=batch_size, batching=batching, optimizer=optimizer, lr=lr, dropout=dropout,
                       word_dropout=word_dropout, dev=dev, select=select, lr_decay=lr_decay, weight_decay=weight_decay,
+                      bn_stats=bn_stats,
                       min_count=min_count, free_bits=free_bits, warmup=warmup, cycles=cycles, iw_samples=iw_samples,
                       nll_limit=nll_limit, eval_data=str(eval_data) if eval_data else None, max_train=max_train,
                       max_eval=max_eval, seed=seed, **sizes)

@@ -67,6 +67,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     lr_decay: float = 0.5  # with a dev set: multiply the learning rate by this after an epoch without dev improvement
     dev: float = 0.1  # text: hold out this fraction of the training sentences (every k-th) as a dev set
+    bn_stats: str = "train"  # text: BN population statistics from the "train" or the held-out "dev" sentences
     select: str = "dev"  # "last" epoch, or "dev": the epoch with the best dev -ELBO (the last one when dev = 0)
     iw_samples: int = 100
     nll_limit: int = 400
@@ -105,6 +106,8 @@ class TrainConfig:
             raise UsageError("--dropout and --word-dropout must lie in [0, 1)")
         if not 0 <= self.dev < 0.5 or self.weight_decay < 0 or not 0 < self.lr_decay <= 1:
             raise UsageError("--dev must lie in [0, 0.5), --weight-decay be >= 0 and --lr-decay lie in (0, 1]")
+        if self.bn_stats not in ("train", "dev"):
+            raise UsageError(f"--bn-stats must be train or dev, not {self.bn_stats!r}")
         if self.select not in ("last", "dev"):
             raise UsageError(f"--select must be last or dev, not {self.select!r}")
         if self.free_bits < 0 or self.cycles < 1 or not 0 < self.warmup <= 1:
@@ -123,7 +126,7 @@ class TrainConfig:
 
 _SAME_RUN = ("data", "head", "gamma", "tau", "objective", "emb", "hidden", "latent", "min_count", "dropout",
              "word_dropout", "free_bits", "warmup", "cycles", "max_train", "batch_size", "batching", "optimizer", "lr",
-             "weight_decay", "lr_decay", "dev", "select", "seed")
+             "weight_decay", "lr_decay", "dev", "select", "bn_stats", "seed")
 
 
 # ----------------------------------------------------------------------------- data
@@ -309,8 +312,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
 
     def batches_eval_pass():
         if cfg.kind == "text":
-            for group in length_batches(train_ids, 256):
-                yield make_batch([train_ids[i] for i in group]).to(dev)
+            ids = dev_ids if cfg.bn_stats == "dev" and dev_ids else train_ids
+            for group in length_batches(ids, 256):
+                yield make_batch([ids[i] for i in group]).to(dev)
         else:
             for i in range(0, len(xtr), 1000):
                 yield xtr[i:i + 1000].to(dev)
