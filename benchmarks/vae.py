@@ -121,6 +121,19 @@ def checks(rows: list[dict]) -> list[dict]:
                             "passed": r["nll"] <= p["nll"] + spread + 1e-9,
                             "measured": f"{r['nll']:.4g} vs plain {p['nll']:.4g} (sd {spread:.2g})",
                             "expected": f"<= {p['nll'] + spread:.4g}"})
+    for kind in dict.fromkeys(r["kind"] for r in rows if r["kind"] != "text"):
+        img = {r["method"]: r for r in rows if r["kind"] == kind}
+        for m, r in img.items():
+            if r.get("kl_bound") and "plain" in img:
+                p = img["plain"]
+                spread = max(p.get("nll_sd", 0), r.get("nll_sd", 0))
+                out.append({"name": f"{kind} {m}: training-batch KL >= floor, AU = 32, test NLL no worse than plain "
+                                    f"beyond the seed spread",
+                            "passed": r["train_kl_min_min"] >= 0.999 * r["kl_bound"] and r["au_min"] == 32
+                            and r["nll"] <= p["nll"] + spread + 1e-9,
+                            "measured": f"train KL min {r['train_kl_min_min']:.4g}, AU min {r['au_min']}, NLL "
+                                        f"{r['nll']:.4g} vs plain {p['nll']:.4g} (sd {spread:.2g})",
+                            "expected": f">= {r['kl_bound']:.4g}, 32, <= {p['nll'] + spread:.4g}"})
     return out
 
 
