@@ -42,7 +42,8 @@ ANCHOR = ("Zhu et al. ACL 2020 / kexue.fm/archives/7381: E[KL] >= (d/2)(beta^2 +
           ">= d tau/2 for the scaler head; AU = d. Third-party LSTM-VAE data point (anchors-ml.md): plain "
           "LSTM-VAE KL 0.00 / AU 0, BN (Zhu et al.) KL 5.88 / AU 32, cyclic KL 4.70 / AU 6 (larger data set, "
           "not comparable in NLL).")
-KEYS = ("nll", "ppl", "kl", "mi", "au", "elbo", "kl_bound", "train_kl_min", "au_min_during_training", "sec_per_epoch")
+KEYS = ("nll", "ppl", "kl", "mi", "au", "elbo", "kl_bound", "kl_over_bound", "train_kl_min", "au_min_during_training",
+        "selected_epoch", "sec_per_epoch", "seconds")
 
 
 def machine() -> dict:
@@ -59,7 +60,8 @@ def run_one(kind: str, name: str, spec: dict, seed: int, args) -> dict:
 
     if kind == "text":
         cfg = TrainConfig(data="ptb", epochs=args.epochs, emb=args.emb, hidden=args.hidden, latent=32,
-                          min_count=args.min_count, batching=args.batching,
+                          min_count=args.min_count, batching=args.batching, dropout=args.dropout, dev=args.dev,
+                          select="dev" if args.dev > 0 else "last", lr_decay=args.lr_decay,
                           iw_samples=args.iw_samples, nll_limit=args.nll_limit, seed=seed, **spec)
     else:
         cfg = TrainConfig(data=kind, epochs=args.image_epochs, hidden=256, latent=32, iw_samples=args.image_iw_samples,
@@ -67,7 +69,9 @@ def run_one(kind: str, name: str, spec: dict, seed: int, args) -> dict:
     s = public(train(cfg, quiet=True, device="cpu"))
     hist = s["history"]
     s["sec_per_epoch"] = sum(h["seconds"] for h in hist) / max(len(hist), 1)
-    s["curve"] = [{k: h.get(k) for k in ("epoch", "kl", "eval_kl", "eval_au", "eval_mi", "rec", "train_kl_min")}
+    s["kl_over_bound"] = s["kl"] / s["kl_bound"] if s.get("kl_bound") else None
+    s["curve"] = [{k: h.get(k) for k in ("epoch", "kl", "eval_kl", "eval_au", "eval_mi", "rec", "train_kl_min",
+                                         "dev_elbo", "dev_kl", "lr")}
                   for h in hist]
     return {"kind": kind, "method": name, "seed": seed,
             **{k: s.get(k) for k in (*KEYS, "rec", "split", "nll_sentences", "iw_samples", "seconds", "curve")}}
@@ -117,22 +121,37 @@ def checks(rows: list[dict]) -> list[dict]:
                             "passed": r["nll"] <= p["nll"] + spread + 1e-9,
                             "measured": f"{r['nll']:.4g} vs plain {p['nll']:.4g} (sd {spread:.2g})",
                             "expected": f"<= {p['nll'] + spread:.4g}"})
+    for kind in dict.fromkeys(r["kind"] for r in rows if r["kind"] != "text"):
+        img = {r["method"]: r for r in rows if r["kind"] == kind}
+        for m, r in img.items():
+            if r.get("kl_bound") and "plain" in img:
+                p = img["plain"]
+                spread = max(p.get("nll_sd", 0), r.get("nll_sd", 0))
+                out.append({"name": f"{kind} {m}: training-batch KL >= floor, AU = 32, test NLL no worse than plain "
+                                    f"beyond the seed spread",
+                            "passed": r["train_kl_min_min"] >= 0.999 * r["kl_bound"] and r["au_min"] == 32
+                            and r["nll"] <= p["nll"] + spread + 1e-9,
+                            "measured": f"train KL min {r['train_kl_min_min']:.4g}, AU min {r['au_min']}, NLL "
+                                        f"{r['nll']:.4g} vs plain {p['nll']:.4g} (sd {spread:.2g})",
+                            "expected": f">= {r['kl_bound']:.4g}, 32, <= {p['nll'] + spread:.4g}"})
     return out
 
 
 def table(rows: list[dict]) -> str:
-    head = f"{'data':14} {'method':14} {'n':>2} {'NLL':>14} {'PPL':>8} {'KL':>12} {'floor':>6} {'MI':>6} " \
-           f"{'AU':>5} {'AUmin':>5} {'-ELBO':>8} {'t/plain':>7}"
+    head = f"{'data':14} {'method':14} {'n':>2} {'NLL':>14} {'PPL':>7} {'KL':>13} {'floor':>6} {'KL/fl':>5} " \
+           f"{'trKLmin':>7} {'MI':>5} {'AU':>5} {'AUmin':>5} {'-ELBO':>7} {'ep':>4} {'s/run':>5} {'t/plain':>7}"
     lines = [head, "-" * len(head)]
     for r in rows:
         def g(k, fmt="{:.2f}", r=r):
             return fmt.format(r[k]) if r.get(k) is not None else "-"
         nll = f"{r['nll']:.2f}±{r['nll_sd']:.2f}" if r.get("nll") is not None else "-"
         kl = f"{r['kl']:.3f}±{r['kl_sd']:.3f}"
-        lines.append(f"{r['kind']:14} {r['method']:14} {r['seeds']:>2} {nll:>14} {g('ppl', '{:.1f}'):>8} {kl:>12} "
-                     f"{g('kl_bound', '{:.2f}'):>6} {g('mi'):>6} {g('au', '{:.1f}'):>5} "
-                     f"{g('au_min_during_training_min', '{:.0f}'):>5} {g('elbo'):>8} "
-                     f"{g('time_ratio_vs_plain'):>7}")
+        lines.append(f"{r['kind']:14} {r['method']:14} {r['seeds']:>2} {nll:>14} {g('ppl', '{:.1f}'):>7} {kl:>13} "
+                     f"{g('kl_bound', '{:.2f}'):>6} {g('kl_over_bound'):>5} {g('train_kl_min_min'):>7} "
+                     f"{g('mi'):>5} {g('au', '{:.1f}'):>5} "
+                     f"{g('au_min_during_training_min', '{:.0f}'):>5} {g('elbo'):>7} "
+                     f"{g('selected_epoch', '{:.1f}'):>4} "
+                     f"{g('seconds', '{:.0f}'):>5} {g('time_ratio_vs_plain'):>7}")
     return "\n".join(lines)
 
 
@@ -147,12 +166,17 @@ def figure(runs: list[dict], path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batching", default="random", help="random or length (see kexue vae train --batching)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--methods", default=",".join(TEXT_METHODS))
-    ap.add_argument("--emb", type=int, default=64)
-    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--dropout", type=float, default=0.3, help="decoder input/output dropout")
+    ap.add_argument("--dev", type=float, default=0.1, help="fraction of the training sentences held out as a dev set: "
+                    "the epoch with the best dev -ELBO is evaluated (0: the last epoch)")
+    ap.add_argument("--lr-decay", type=float, default=0.5, help="halve (x this) the SGD learning rate after an "
+                    "epoch without dev improvement (needs --dev)")
+    ap.add_argument("--emb", type=int, default=128)
+    ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--min-count", type=int, default=2)
     ap.add_argument("--iw-samples", type=int, default=500)
     ap.add_argument("--nll-limit", type=int, default=40)
@@ -182,7 +206,8 @@ def main() -> None:
     info = machine()
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "fresh", "figure", "seeds", "methods",
                                                                  "image_data", "image_seeds")}
-    keys = {"text": ("epochs", "batching", "emb", "hidden", "min_count", "iw_samples", "nll_limit"),
+    keys = {"text": ("epochs", "batching", "emb", "hidden", "min_count", "iw_samples", "nll_limit", "dropout", "dev",
+                     "lr_decay"),
             "image": ("image_epochs", "image_max_train", "image_iw_samples", "image_nll_limit")}
     runs = []
     if out.is_file() and not args.fresh:  # resume: every finished run was saved as soon as it ended

@@ -112,8 +112,8 @@ def test_bn_head_keeps_the_floor_on_ptb():
     assert s["nll"] <= s["elbo"] + 1.0  # the IW estimate is (nearly) below the one-sample bound
     # the evaluation used BN statistics re-estimated over the whole training set, not moving averages
     model, vocab = s["_model"].eval(), Vocab(s["_vocab"])
-    seqs = [vocab.encode(x) for x in T.text_data(_cfg())[0]]
-    assert len(seqs) == 320
+    seqs = [vocab.encode(x) for x in T.dev_split(T.text_data(_cfg())[0], _cfg().dev)[0]]  # dev held out
+    assert len(seqs) == 288 == s["train_sentences"]
     with torch.no_grad():
         pre = torch.cat([model.head.linear(model.enc_lstm(torch.nn.utils.rnn.pack_padded_sequence(
             model.enc_embed(b.enc), b.lengths, batch_first=True, enforce_sorted=False))[1][0][-1])[:, :32]
@@ -160,3 +160,42 @@ def test_nan_loss_stops_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(T.TrainingDiverged, match=r"checkpoint \(epoch 1\) is kept"):
         T.train(cfg.__class__(**{**cfg.__dict__, "epochs": 2}), tmp_path, resume=True, quiet=True)
     assert (tmp_path / "last.pt").read_bytes() == before
+
+
+def test_dev_selection_restores_the_best_epoch_and_decays_the_rate():
+    from kexue.vae.text import evaluate
+
+    cfg = _cfg(head="bn", epochs=3, max_train=200, dev=0.2, select="dev", lr_decay=0.5, lr=3.0)
+    s = T.train(cfg, quiet=True)
+    hist = s["history"]
+    devs = [h["dev_elbo"] for h in hist]
+    assert s["selected_epoch"] == 1 + devs.index(min(devs))
+    assert s["train_sentences"] == 160 and "40 training sentences held out" in s["split"]
+    lr = 3.0
+    for i, h in enumerate(hist):  # halved after every epoch that did not beat the best dev score so far
+        if i and devs[i] >= min(devs[:i]):
+            lr *= 0.5
+        assert h["lr"] == pytest.approx(lr)
+    train_s, _, _ = T.text_data(cfg)
+    vocab = Vocab(s["_vocab"])
+    dev_ids = [vocab.encode(x) for x in T.dev_split(train_s, 0.2)[1]]
+    again = evaluate(s["_model"], dev_ids, seed=cfg.seed, with_nll=False)
+    assert again["elbo"] == pytest.approx(min(devs), rel=1e-6)  # the returned model is the selected epoch's
+    with pytest.raises(UsageError, match="--select"):
+        T.train(_cfg(select="best"), quiet=True)
+
+
+def test_bn_statistics_from_the_dev_sentences():
+    cfg = _cfg(max_train=200, dev=0.2, bn_stats="dev")
+    s = T.train(cfg, quiet=True, final_eval=False)
+    model, vocab = s["_model"].eval(), Vocab(s["_vocab"])
+    dev_ids = [vocab.encode(x) for x in T.dev_split(T.text_data(cfg)[0], 0.2)[1]]
+    with torch.no_grad():
+        b = make_batch(dev_ids)
+        h = model.enc_lstm(torch.nn.utils.rnn.pack_padded_sequence(model.enc_embed(b.enc), b.lengths,
+                                                                   batch_first=True, enforce_sorted=False))[1][0][-1]
+        pre = model.head.linear(h)[:, :32]
+    assert torch.allclose(model.head.bn.running_mean, pre.mean(0), atol=1e-4)
+    assert torch.allclose(model.head.bn.running_var, pre.var(0), rtol=1e-3)
+    with pytest.raises(UsageError, match="--bn-stats"):
+        T.train(_cfg(bn_stats="test"), quiet=True)

@@ -71,6 +71,15 @@ def train(
     word_dropout: Annotated[float, typer.Option("--word-dropout", help="Replace decoder inputs by <unk> with this "
                                                 "probability (Bowman et al.).")] = 0.0,
     min_count: Annotated[int, typer.Option("--min-count", help="Keep words seen at least this often.")] = 1,
+    dev: Annotated[float, typer.Option("--dev", help="Text: hold out this fraction of the training sentences "
+                                       "(every k-th) as a dev set (0: none).")] = 0.1,
+    select: Annotated[str, typer.Option("--select", help="Which epoch to evaluate: last, or dev (the one with "
+                                        "the best dev -ELBO; the last one with --dev 0).")] = "dev",
+    lr_decay: Annotated[float, typer.Option("--lr-decay", help="Multiply the learning rate by this after an epoch "
+                                            "without dev improvement (needs --dev; 1: never).")] = 0.5,
+    weight_decay: Annotated[float, typer.Option("--weight-decay", help="L2 weight decay of the optimizer.")] = 0.0,
+    bn_stats: Annotated[str, typer.Option("--bn-stats", help="Text: BN population statistics (used at evaluation) "
+                                          "from the training sentences (train) or the dev ones (dev).")] = "train",
     free_bits: Annotated[float, typer.Option("--free-bits",
         help="Nats per dimension for --objective free-bits.")] = 0.25,
     warmup: Annotated[float, typer.Option("--warmup", help="Fraction of the steps for the annealing ramp.")] = 0.5,
@@ -112,7 +121,8 @@ def train(
         raise InputError(f"--data {data!r}: not a known data set and no such file ({DATA_HELP})")
     cfg = TrainConfig(data=data, head=head, gamma=gamma, tau=tau, objective=objective, epochs=epochs,
                       batch_size=batch_size, batching=batching, optimizer=optimizer, lr=lr, dropout=dropout,
-                      word_dropout=word_dropout,
+                      word_dropout=word_dropout, dev=dev, select=select, lr_decay=lr_decay, weight_decay=weight_decay,
+                      bn_stats=bn_stats,
                       min_count=min_count, free_bits=free_bits, warmup=warmup, cycles=cycles, iw_samples=iw_samples,
                       nll_limit=nll_limit, eval_data=str(eval_data) if eval_data else None, max_train=max_train,
                       max_eval=max_eval, seed=seed, **sizes)

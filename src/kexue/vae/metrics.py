@@ -52,12 +52,15 @@ def mutual_information(mu: torch.Tensor, logvar: torch.Tensor, seed: int = 0, ch
     gen = torch.Generator().manual_seed(seed)
     z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=gen, dtype=torch.float64)
     neg_entropy = (-0.5 * d * math.log(2 * math.pi) - 0.5 * (1 + logvar).sum(-1)).mean()
-    var = logvar.exp()
-    const = -0.5 * (d * math.log(2 * math.pi) + logvar.sum(-1))  # (N,)
+    prec = (-logvar).exp()  # 1 / sigma^2, (N, d)
+    # sum_j (z_ij - mu_kj)^2 / var_kj = z_i^2 . prec_k - 2 z_i . (mu_k prec_k) + mu_k^2 . prec_k: two matrix
+    # products (in float64) instead of an (N, N, d) tensor
+    const = -0.5 * (d * math.log(2 * math.pi) + logvar.sum(-1)) - 0.5 * (mu.pow(2) * prec).sum(-1)  # (N,)
+    mu_prec = mu * prec
     log_qz = []
     for i in range(0, n, chunk):
-        zc = z[i:i + chunk].unsqueeze(1)  # (c, 1, d)
-        log_density = -0.5 * ((zc - mu.unsqueeze(0)) ** 2 / var.unsqueeze(0)).sum(-1) + const.unsqueeze(0)
+        zc = z[i:i + chunk]  # (c, d)
+        log_density = -0.5 * (zc.pow(2) @ prec.T) + zc @ mu_prec.T + const.unsqueeze(0)  # (c, N)
         log_qz.append(torch.logsumexp(log_density, dim=1) - math.log(n))
     return float(neg_entropy - torch.cat(log_qz).mean())
 

@@ -7,6 +7,11 @@ per-epoch history. With ``out_dir`` it writes ``last.pt`` after each epoch (atom
 :class:`kexue.train.Trainer`), ``metrics.jsonl`` and ``summary.json``; ``resume=True`` continues
 a killed run exactly where its last checkpoint left it.
 
+Text runs hold out every 10th training sentence as a dev set (``dev=0.1``) and use it like the
+paper's validation set, with one rule for every head and objective: the SGD learning rate is halved
+after an epoch whose dev -ELBO does not beat the best so far (``lr_decay=0.5``), and the epoch with
+the best dev -ELBO is the one evaluated (``select="dev"``; ``last.pt`` holds the last epoch).
+
 >>> cfg = TrainConfig(data="ptb", head="bn", gamma=0.6, epochs=1, emb=16, hidden=16,
 ...                   max_train=64, max_eval=64, iw_samples=5, nll_limit=8)
 >>> summary = train(cfg, quiet=True)              # doctest: +SKIP
@@ -59,6 +64,11 @@ class TrainConfig:
     warmup: float = 0.5
     cycles: int = 4
     grad_clip: float = 5.0
+    weight_decay: float = 0.0
+    lr_decay: float = 0.5  # with a dev set: multiply the learning rate by this after an epoch without dev improvement
+    dev: float = 0.1  # text: hold out this fraction of the training sentences (every k-th) as a dev set
+    bn_stats: str = "train"  # text: BN population statistics from the "train" or the held-out "dev" sentences
+    select: str = "dev"  # "last" epoch, or "dev": the epoch with the best dev -ELBO (the last one when dev = 0)
     iw_samples: int = 100
     nll_limit: int = 400
     eval_data: str | None = None
@@ -94,6 +104,12 @@ class TrainConfig:
             raise UsageError(f"--optimizer must be auto, sgd or adam, not {self.optimizer!r}")
         if not 0 <= self.dropout < 1 or not 0 <= self.word_dropout < 1:
             raise UsageError("--dropout and --word-dropout must lie in [0, 1)")
+        if not 0 <= self.dev < 0.5 or self.weight_decay < 0 or not 0 < self.lr_decay <= 1:
+            raise UsageError("--dev must lie in [0, 0.5), --weight-decay be >= 0 and --lr-decay lie in (0, 1]")
+        if self.bn_stats not in ("train", "dev"):
+            raise UsageError(f"--bn-stats must be train or dev, not {self.bn_stats!r}")
+        if self.select not in ("last", "dev"):
+            raise UsageError(f"--select must be last or dev, not {self.select!r}")
         if self.free_bits < 0 or self.cycles < 1 or not 0 < self.warmup <= 1:
             raise UsageError("--free-bits must be >= 0, --cycles >= 1, --warmup in (0, 1]")
         return self
@@ -110,7 +126,7 @@ class TrainConfig:
 
 _SAME_RUN = ("data", "head", "gamma", "tau", "objective", "emb", "hidden", "latent", "min_count", "dropout",
              "word_dropout", "free_bits", "warmup", "cycles", "max_train", "batch_size", "batching", "optimizer", "lr",
-             "seed")
+             "weight_decay", "lr_decay", "dev", "select", "bn_stats", "seed")
 
 
 # ----------------------------------------------------------------------------- data
@@ -141,6 +157,20 @@ def text_data(cfg: TrainConfig) -> tuple[list[list[str]], list[list[str]], str]:
     if cfg.max_eval:
         evals = evals[:cfg.max_eval]
     return train, evals, split
+
+
+def dev_split(items: list, fraction: float) -> tuple[list, list]:
+    """(training part, dev part): every k-th item (k = round(1 / ``fraction``)) goes to dev.
+
+    The same split for every method and seed, spread evenly over the file.
+
+    >>> dev_split(list(range(10)), 0.2)
+    ([0, 1, 2, 3, 5, 6, 7, 8], [4, 9])
+    """
+    if fraction <= 0:
+        return list(items), []
+    k = max(2, round(1 / fraction))
+    return [x for i, x in enumerate(items) if i % k != k - 1], [x for i, x in enumerate(items) if i % k == k - 1]
 
 
 def image_data(cfg: TrainConfig):
@@ -193,9 +223,13 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         from .text import TextVAE, Vocab, epoch_batches, length_batches, make_batch
 
         train_s, eval_s, split = text_data(cfg)
+        train_s, dev_s = dev_split(train_s, cfg.dev)
+        if dev_s:
+            split += f" ({len(dev_s)} training sentences held out as dev)"
         vocab = Vocab(extra["vocab"]) if extra.get("vocab") else Vocab.build(train_s, min_count=cfg.min_count)
         train_ids = [vocab.encode(s) for s in train_s]
         eval_ids = [vocab.encode(s) for s in eval_s]
+        dev_ids = [vocab.encode(s) for s in dev_s]
         model = TextVAE(len(vocab), emb=cfg.emb, hidden=cfg.hidden, latent=cfg.latent, head=cfg.head,
                         gamma=cfg.gamma, tau=cfg.tau, dropout=cfg.dropout, word_dropout=cfg.word_dropout).to(dev)
         bucket = cfg.batching == "length"
@@ -226,9 +260,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     opt_name = cfg.optimizer if cfg.optimizer != "auto" else ("sgd" if cfg.kind == "text" else "adam")
     params = [p for p in model.parameters() if p.requires_grad]
     if opt_name == "sgd":
-        opt = torch.optim.SGD(params, lr=cfg.lr or 1.0)
+        opt = torch.optim.SGD(params, lr=cfg.lr or 1.0, weight_decay=cfg.weight_decay)
     else:
-        opt = torch.optim.Adam(params, lr=cfg.lr or 1e-3)
+        opt = torch.optim.Adam(params, lr=cfg.lr or 1e-3, weight_decay=cfg.weight_decay)
     total_steps = n_batches * cfg.epochs
     floor = {"min": math.inf}
 
@@ -278,23 +312,46 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
 
     def batches_eval_pass():
         if cfg.kind == "text":
-            for group in length_batches(train_ids, 256):
-                yield make_batch([train_ids[i] for i in group]).to(dev)
+            ids = dev_ids if cfg.bn_stats == "dev" and dev_ids else train_ids
+            for group in length_batches(ids, 256):
+                yield make_batch([ids[i] for i in group]).to(dev)
         else:
             for i in range(0, len(xtr), 1000):
                 yield xtr[i:i + 1000].to(dev)
 
+    best = dict(extra.get("best") or {})
+
+    def dev_score():
+        from .text import evaluate as text_eval
+
+        ev = text_eval(unwrap(net), dev_ids, seed=cfg.seed, device=dev, with_nll=False)
+        return {"dev_elbo": ev["elbo"], "dev_kl": ev["kl"], "dev_rec": ev["rec"]}
+
     def on_epoch_end(epoch, record):
+        import copy
+
         calibrate()
         out = {"train_kl_min": floor["min"], "head_bound": float(unwrap(net).head.kl_bound())}
         floor["min"] = math.inf
+        if cfg.kind == "text" and dev_ids:
+            out.update(dev_score())  # the same dev split, score and rule for every head and objective
+            if out["dev_elbo"] < best.get("score", math.inf):
+                best.update(epoch=epoch + 1, score=out["dev_elbo"])
+                if cfg.select == "dev":
+                    best["state"] = copy.deepcopy(unwrap(net).state_dict())
+            elif cfg.lr_decay < 1:
+                for g in opt.param_groups:
+                    g["lr"] *= cfg.lr_decay
+            out["lr"] = opt.param_groups[0]["lr"]
         if info.is_main:
             out.update(encoder_stats())
         return out
 
     history = trainer.fit(step, batches, epochs=cfg.epochs, state={"model": net, "opt": opt}, resume=resume,
                           on_epoch_end=on_epoch_end, steps_per_epoch=n_batches,
-                          extra=lambda: {"config": asdict(cfg), **extra_payload})
+                          extra=lambda: {"config": asdict(cfg), **extra_payload, "best": best})
+    if best.get("state") is not None:  # --select dev: back to the epoch with the best dev -ELBO
+        unwrap(net).load_state_dict(best["state"])
     summary = {"data": cfg.data, "model": cfg.kind, "split": split, "head": cfg.head,
                "gamma": cfg.gamma if cfg.head == "bn" else None, "tau": cfg.tau if cfg.head == "bn-scaler" else None,
                "objective": cfg.objective, "epochs": trainer.epoch, "latent": cfg.latent,
@@ -312,6 +369,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
 
             ev = image_eval(m, xte, iw_samples=cfg.iw_samples, nll_limit=cfg.nll_limit or None, seed=cfg.seed)
         summary.update(ev)
+    if cfg.select == "dev":
+        summary["selected_epoch"] = best.get("epoch")
     summary["train_kl_min"] = min((h.get("train_kl_min", math.inf) for h in history), default=None)
     summary["au_min_during_training"] = min((h.get("eval_au", 0) for h in history), default=None)
     summary["history"] = history
