@@ -1134,12 +1134,10 @@ def _seams(X):
     if SEAM == "mix":
         p = seam_costs(X)
         p = p / _scale(p)
-        d = (1.0 - MIX) * p + MIX * _llr_norm(X)
-    elif SEAM == "llr":
-        d = _llr_norm(X)
-    else:
-        d = seam_costs(X)
-    return d
+        return (1.0 - MIX) * p + MIX * _llr_norm(X)
+    if SEAM == "llr":
+        return _llr_norm(X)
+    return seam_costs(X)
 
 
 def _relative(d: np.ndarray, eps: float) -> np.ndarray:
@@ -1154,9 +1152,9 @@ def _relative(d: np.ndarray, eps: float) -> np.ndarray:
     >>> bool(r[1, 0] < r[0, 1]), bool(np.isinf(r[0, 0]))
     (True, True)
     """
-    fin = np.where(np.isfinite(d), d, np.inf)
     if min(d.shape) < 3:
         return d
+    fin = np.where(np.isfinite(d), d, np.inf)
     s_r = np.partition(fin, 1, axis=1)[:, 1]
     s_c = np.partition(fin, 1, axis=0)[1, :]
     ok = np.isfinite(s_r)
@@ -1289,37 +1287,37 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
     times["rows"] = time.perf_counter() - t
     t = time.perf_counter()
     if R > 1:
+        judge = _judge(D, M)
+
+        def energy(g):  # the page energy every candidate page is judged by
+            return _grid_energy(g, judge, T, start_r, end_r)
+
         grid = _arrange(grid, X, D, T, M, widths, start_r, end_r)
+        e_best = energy(grid)
         if PLACE_2D and C > 1 and n <= PLACE_MAX:
             # a second opinion grown in 2-D (left-right and top-bottom seams at once); the page
             # with the lower total energy wins
             g2 = _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths, start_r, end_r)
-            judge = _judge(D, M)
-            e1 = _grid_energy(grid, judge, T, start_r, end_r)
-            e2 = _grid_energy(g2, judge, T, start_r, end_r)
-            _LAST["energies"] = (e1, e2)
-            if e2 < e1:
-                grid = g2
+            e2 = energy(g2)
+            _LAST["energies"] = (e_best, e2)
+            if e2 < e_best:
+                grid, e_best = g2, e2
         for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
-            judge = _judge(D, M)
             g3 = _regroup(grid, X, REGROUP_ITERS, wbin)
             moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
             _LAST["regroup_moved"] = moved
             if moved > REGROUP_MIN * n:  # rows changed beyond a few stray pieces: arrange them
                 g3 = _arrange(_order_within(g3, judge, start_r, end_r), X, D, T, M, widths, start_r, end_r)
-                e1 = _grid_energy(grid, judge, T, start_r, end_r)
-                e3 = _grid_energy(g3, judge, T, start_r, end_r)
-                _LAST["regroup", wbin] = (e1, e3)
-                if e3 < e1:
-                    grid = g3
+                e3 = energy(g3)
+                _LAST["regroup", wbin] = (e_best, e3)
+                if e3 < e_best:
+                    grid, e_best = g3, e3
         for _ in range(POLISH if C > 1 else 0):  # arrange the winner once more (row order, repair)
-            judge = _judge(D, M)
             g4 = _arrange(grid, X, D, T, M, widths, start_r, end_r)
-            e1 = _grid_energy(grid, judge, T, start_r, end_r)
-            e4 = _grid_energy(g4, judge, T, start_r, end_r)
-            if e4 >= e1 - 1e-9:
+            e4 = energy(g4)
+            if e4 >= e_best - 1e-9:
                 break
-            grid = g4
+            grid, e_best = g4, e4
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
             grid2, turned = _order_rows(grid, X, T, M, widths, True)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;
@@ -1337,7 +1335,7 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                 w2 = blank_widths(X2)
                 s2, e2 = _margins(w2, R, X2.shape[-1])
                 grid2 = _arrange(grid2, X2, c2[2], c2[3], M2, w2, s2, e2)
-                e_old = _grid_energy(grid, _judge(D, M), T, start_r, end_r)
+                e_old = e_best
                 e_new = _grid_energy(grid2, _judge(c2[2], M2), c2[3], s2, e2)
                 _LAST["turn"] = (np.flatnonzero(turned).tolist(), e_old, e_new)
                 if e_new < e_old:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from copy import deepcopy
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -328,8 +329,6 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         return {"dev_elbo": ev["elbo"], "dev_kl": ev["kl"], "dev_rec": ev["rec"]}
 
     def on_epoch_end(epoch, record):
-        import copy
-
         calibrate()
         out = {"train_kl_min": floor["min"], "head_bound": float(unwrap(net).head.kl_bound())}
         floor["min"] = math.inf
@@ -338,7 +337,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
             if out["dev_elbo"] < best.get("score", math.inf):
                 best.update(epoch=epoch + 1, score=out["dev_elbo"])
                 if cfg.select == "dev":
-                    best["state"] = copy.deepcopy(unwrap(net).state_dict())
+                    best["state"] = deepcopy(unwrap(net).state_dict())
             elif cfg.lr_decay < 1:
                 for g in opt.param_groups:
                     g["lr"] *= cfg.lr_decay
