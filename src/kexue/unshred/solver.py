@@ -77,6 +77,7 @@ REGROUP_MIN = 0.05  # share of the pieces that must change rows for the regroupe
 BAND = True  # bands of rows re-ordered column-wise by segment relocations (all at once, exactly)
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
+COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange pass (0 = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 
 
@@ -535,6 +536,65 @@ def _band_reorder(grid, cost, T, start_r, end_r, heights=(1, 2, 3, 4, 6), rounds
                     seen.add(key)
         if not changed:
             break
+    return grid
+
+
+def _split_energy(grid, Mf) -> float:
+    """Text-line disagreement summed over the rows of ``grid`` (see :func:`_split_rows`)."""
+    return float(sum(_split_rows(Mf, row) for row in grid))
+
+
+def _coherent_exchange(grid, cost, T, M, start_r, end_r, lam: float, rounds: int = 20) -> np.ndarray:
+    """Exchange the pieces in columns a..b-1 of two rows when the page energy plus ``lam`` times
+    the rows' text-line disagreement (:func:`_split_rows`) drops. Pieces of one page row share
+    their text lines; seams alone cannot tell two rows apart where both are cut at blank gaps, so
+    rows that swapped their tails there (the seams just as cheap) are put back by their lines.
+
+    >>> M = np.zeros((4, 1, 4, 1), bool); M[[0, 1], 0, 0] = True; M[[2, 3], 0, 3] = True
+    >>> g = _coherent_exchange(np.array([[0, 3], [2, 1]]), np.zeros((4, 4)), np.zeros((4, 4)), M,
+    ...                        np.zeros(4), np.zeros(4), 1.0)
+    >>> sorted(sorted(row) for row in g.tolist())
+    [[0, 1], [2, 3]]
+    """
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 2 or lam <= 0:
+        return grid
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    Mf = M.reshape(M.shape[0], -1).astype(np.float64)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+
+    def full(g):
+        return _grid_energy(g, cf, Tf, st, en) + lam * _split_energy(g, Mf)
+
+    energy = full(grid)
+    A_, B_ = np.meshgrid(np.arange(C + 1), np.arange(C + 1), indexing="ij")
+    valid = (B_ > A_) & (B_ - A_ < C)
+    for _ in range(rounds):
+        best = (energy - 1e-9, None)
+        cnt = [Mf[row].sum(0) for row in grid]
+        pref = [np.vstack([np.zeros(Mf.shape[1]), np.cumsum(Mf[row], axis=0)]) for row in grid]
+        for r in range(R):
+            for q in range(r + 1, R):
+                segr = pref[r][B_] - pref[r][A_]  # (C+1, C+1, H)
+                segq = pref[q][B_] - pref[q][A_]
+                nr = cnt[r] - segr + segq
+                nq = cnt[q] - segq + segr
+                ds = ((nr * (C - nr)).sum(-1) + (nq * (C - nq)).sum(-1)
+                      - (cnt[r] * (C - cnt[r])).sum() - (cnt[q] * (C - cnt[q])).sum()) / max(C - 1, 1)
+                ds = np.where(valid, ds, np.inf)
+                for a, b in zip(*np.unravel_index(np.argsort(ds, axis=None)[:3], ds.shape), strict=True):
+                    if not np.isfinite(ds[a, b]) or lam * ds[a, b] >= 0:
+                        continue
+                    new = grid.copy()
+                    new[r, a:b], new[q, a:b] = grid[q, a:b], grid[r, a:b]
+                    e = full(new)
+                    if e < best[0]:
+                        best = (e, new)
+        if best[1] is None:
+            break
+        energy, grid = best
     return grid
 
 
@@ -1318,6 +1378,12 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             if e4 >= e_best - 1e-9:
                 break
             grid, e_best = g4, e4
+        if COHERE and C > 1 and n <= PLACE_MAX:  # rows that swapped tails at blank gaps: text lines decide
+            g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
+            if not np.array_equal(g6, grid):
+                g6 = _band_reorder(g6, judge, T, start_r, end_r, BAND_HEIGHTS)
+                _LAST["cohere"] = (e_best, energy(g6))
+                grid, e_best = g6, energy(g6)
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
             grid2, turned = _order_rows(grid, X, T, M, widths, True)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;
