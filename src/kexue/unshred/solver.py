@@ -77,6 +77,7 @@ REGROUP_MIN = 0.05  # share of the pieces that must change rows for the regroupe
 BAND = True  # bands of rows re-ordered column-wise by segment relocations (all at once, exactly)
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
+BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
 COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange pass (0 = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 
@@ -535,6 +536,53 @@ def _band_reorder(grid, cost, T, start_r, end_r, heights=(1, 2, 3, 4, 6), rounds
                 else:
                     seen.add(key)
         if not changed:
+            break
+    return grid
+
+
+def _band_resolve(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 3) -> np.ndarray:
+    """Re-solve a band of h consecutive rows as columns: the pieces of each row are matched to
+    those of the row below by a minimum-cost assignment on the top-bottom seams, which stacks the
+    band into C columns of h pieces; the columns are then ordered as one shortest path on their
+    left-right seams summed over the band (its margins as ends). The new band is kept when the
+    page energy drops. Mends bands whose rows were shuffled alike by several moves at once
+    (blank column gaps), which no single segment move undoes.
+
+    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
+    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    >>> _band_resolve(np.array([[2, 0, 1], [4, 5, 3]]), D, T, np.zeros(6), np.zeros(6)).tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 3:
+        return grid
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    energy = _grid_energy(grid, cf, Tf, st, en)
+    for _ in range(rounds):
+        moved = False
+        for h in heights:
+            for r0 in range(R - h + 1):
+                cols = [grid[r0].copy()]
+                for r in range(r0 + 1, r0 + h):  # stack each next row under the column tops so far
+                    _, j = linear_sum_assignment(Tf[cols[-1][:, None], grid[r][None, :]])
+                    cols.append(grid[r][j])
+                U = np.stack(cols)  # (h, C): column k is U[:, k]
+                L = cf[U[:, :, None], U[:, None, :]].sum(0)
+                np.fill_diagonal(L, np.inf)
+                order = shortest_path(L, -st[U].sum(0), -en[U].sum(0))
+                cands = [U[:, order]]
+                for b in cands:
+                    new = grid.copy()
+                    new[r0:r0 + h] = b
+                    e = _grid_energy(new, cf, Tf, st, en)
+                    if e < energy - 1e-9:
+                        grid, energy, moved = new, e, True
+        if not moved:
             break
     return grid
 
@@ -1378,6 +1426,14 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             if e4 >= e_best - 1e-9:
                 break
             grid, e_best = g4, e4
+        if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:  # bands of rows re-solved as columns
+            g7 = _band_resolve(grid, judge, T, start_r, end_r, BAND_RESOLVE)
+            if not np.array_equal(g7, grid):
+                g7 = _band_reorder(g7, judge, T, start_r, end_r, BAND_HEIGHTS)
+                e7 = energy(g7)
+                _LAST["band_resolve"] = (e_best, e7)
+                if e7 < e_best:
+                    grid, e_best = g7, e7
         if COHERE and C > 1 and n <= PLACE_MAX:  # rows that swapped tails at blank gaps: text lines decide
             g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
             if not np.array_equal(g6, grid):
