@@ -78,6 +78,7 @@ BAND = True  # bands of rows re-ordered column-wise by segment relocations (all 
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
+COHERE_MAX = 500  # pieces; larger pages skip that pass (time)
 COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange pass (0 = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 
@@ -1434,7 +1435,7 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                 _LAST["band_resolve"] = (e_best, e7)
                 if e7 < e_best:
                     grid, e_best = g7, e7
-        if COHERE and C > 1 and n <= PLACE_MAX:  # rows that swapped tails at blank gaps: text lines decide
+        if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
             g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
             if not np.array_equal(g6, grid):
                 g6 = _band_reorder(g6, judge, T, start_r, end_r, BAND_HEIGHTS)
