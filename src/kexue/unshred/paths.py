@@ -3,7 +3,7 @@
 Orders a row of pieces or the rows of a page: minimise
 ``start[p0] + sum cost[p_i, p_i+1] + end[p_last]``. Exact (Held-Karp dynamic programming) up to
 13 nodes, otherwise greedy starts improved by Or-opt moves and swaps (no segment is reversed,
-so asymmetric costs are respected).
+so asymmetric costs are respected), and LKH's path when elkai is installed and it is shorter.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 EXACT_MAX = 13
+LKH_PATHS = True  # beyond EXACT_MAX nodes, also ask LKH (elkai) when it is installed
 
 
 def path_cost(order, cost: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
@@ -176,6 +177,12 @@ def shortest_path(cost: np.ndarray, start: np.ndarray | None = None, end: np.nda
         pc = path_cost(o, c, start, end)
         if pc < best_cost:
             best, best_cost = o, pc
+    if LKH_PATHS and _elkai() is not None:  # LKH's path, where it is shorter than the local search's
+        o = split_paths(cost, 1, start, end, runs=1)
+        if len(o) == 1 and len(o[0]) == n:
+            pc = path_cost(o[0], c, start, end)
+            if pc < best_cost - 1e-9:
+                best, best_cost = o[0], pc
     return best
 
 
