@@ -194,13 +194,13 @@ def _elkai():
     return elkai
 
 
-def _lkh(ek, m: np.ndarray, runs: int) -> list[int]:
+def _lkh(ek, m: np.ndarray, runs: int, seed: int = 1) -> list[int]:
     """An asymmetric tour by LKH through elkai's solver, with a trial budget that keeps large
     instances (1,000 nodes) to seconds; falls back to elkai's public call."""
     N = len(m)
     trials = N if N <= 300 else max(100, 30000 // N)
     params = (f"RUNS = {runs}\nPROBLEM_FILE = :stdin:\nMAX_TRIALS = {trials}\n"
-              f"MAX_CANDIDATES = {5 if N <= 300 else 4}\nSEED = 1\n")
+              f"MAX_CANDIDATES = {5 if N <= 300 else 4}\nSEED = {seed}\n")
     problem = (f"TYPE : ATSP\nDIMENSION : {N}\nEDGE_WEIGHT_TYPE : EXPLICIT\n"
                "EDGE_WEIGHT_FORMAT : FULL_MATRIX\nEDGE_WEIGHT_SECTION\n"
                + "\n".join(" ".join(map(str, row)) for row in m.tolist()) + "\n")
@@ -238,7 +238,7 @@ def split_paths(cost: np.ndarray, k: int, start: np.ndarray, end: np.ndarray, ru
     ek = _elkai()
     if ek is not None and N >= 4:
         m = np.rint(c * (1000.0 / unit)).astype(np.int64)
-        tour = _lkh(ek, m, runs)
+        tour = _lkh(ek, m, runs, seed + 1)
     else:
         st = np.full(N, big)
         st[n] = 0.0

@@ -78,6 +78,8 @@ BAND = True  # bands of rows re-ordered column-wise by segment relocations (all 
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
+ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (time) ...
+ROW_STARTS_MIN = 250  # ... on one-sided pages of more pieces than this (11 x 19 gained nothing)
 COHERE_MAX = 500  # pieces; larger pages skip that pass (time)
 COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange pass (0 = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
@@ -750,7 +752,7 @@ def _margins(widths, R, width: int | None = None):
     return start_r, end_r
 
 
-def _solve_rows(D, T, M, widths, R, C, width=None):
+def _solve_rows(D, T, M, widths, R, C, width=None, seed: int = 0):
     """Rows as R x C piece indices (rows not yet ordered): the pieces are split into R paths by
     one asymmetric travelling-salesman tour (seams + text-line agreement of neighbours, with the
     blank margins as row starts and ends), balanced to C pieces each, then each row re-ordered."""
@@ -762,7 +764,7 @@ def _solve_rows(D, T, M, widths, R, C, width=None):
         grid = np.arange(n)[None]
         return _order_within(grid, D, start_r, end_r), start_r, end_r
     cost = D + LAM_PAIR * _pair_band(M)
-    paths = split_paths(cost, R, -start_r, -end_r, runs=1)
+    paths = split_paths(cost, R, -start_r, -end_r, runs=1, seed=seed)
     rows = _balance(paths, R, C, cost, M)
     if sorted(map(len, paths)) != [C] * R:  # rows were rebuilt: order them again
         rows = _order_within(np.array(rows), cost, start_r, end_r)
@@ -1411,6 +1413,15 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             _LAST["energies"] = (e_best, e2)
             if e2 < e_best:
                 grid, e_best = g2, e2
+        starts = ROW_STARTS if ROW_STARTS_MIN < n <= PLACE_MAX and C > 1 and not pieces.two_sided else 0
+        for seed in range(1, starts + 1):
+            # other row groupings: the tour that splits the pieces into rows, from other seeds
+            g8 = _arrange(_solve_rows(D, T, M, widths, R, C, X.shape[-1], seed=seed)[0], X, D, T, M, widths,
+                          start_r, end_r)
+            e8 = energy(g8)
+            _LAST["start", seed] = (e_best, e8)
+            if e8 < e_best:
+                grid, e_best = g8, e8
         for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
             g3 = _regroup(grid, X, REGROUP_ITERS, wbin)
             moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
