@@ -87,6 +87,7 @@ BAND = True  # bands of rows re-ordered column-wise by segment relocations (all 
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
+TB_ASPECT = 0.4  # width / height below which top-bottom seams weigh less (CUMCM pieces: 72/180)
 ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (time) ...
 ROW_STARTS_MIN = 250  # ... on one-sided pages of more pieces than this (11 x 19 gained nothing)
 COHERE_MAX = 500  # pieces; larger pages skip that pass (time)
@@ -1321,7 +1322,9 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
             T0 = _relative(T0, REL_EPS)
     sd, st = scales if scales is not None else (_scale(D0), _scale(T0))
     D = D0 / sd
-    T = T0 / st
+    # a top-bottom seam is as long as a piece is wide: on pieces much taller than wide it holds
+    # less evidence than a left-right seam, and weighs less (CUMCM-like shapes and wider: 1)
+    T = T0 / st * min(1.0, X.shape[-1] / X.shape[-2] / TB_ASPECT)
     _constrain(D, lr_lock, lr_forbid)
     _constrain(T, tb_lock, tb_forbid)
     return D0, T0, D, T
