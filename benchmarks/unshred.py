@@ -108,10 +108,11 @@ def identical_pieces(s) -> dict:
 
 
 def bench_synthetic(name, rows, cols, seed, noise=0.0, two_sided=False, size=(1368, 1980), lang="en",
-                    font_size=None, baseline=True) -> dict:
+                    font_size=None, spacing=1.5, baseline=True) -> dict:
     """Render a page (and a back page) the solver has never seen, shred it, solve, score."""
-    page = text_page(*size, seed=seed, lang=lang, font_size=font_size)
-    back = text_page(*size, seed=seed + 1000, lang=lang, font_size=font_size) if two_sided else None
+    page = text_page(*size, seed=seed, lang=lang, font_size=font_size, line_spacing=spacing)
+    back = (text_page(*size, seed=seed + 1000, lang=lang, font_size=font_size, line_spacing=spacing)
+            if two_sided else None)
     s = shred(page, rows, cols, seed=seed, back=back, noise=noise)
     t0 = time.perf_counter()
     sol = solve(s.pieces, rows, cols)
@@ -132,7 +133,7 @@ def bench_synthetic(name, rows, cols, seed, noise=0.0, two_sided=False, size=(13
 
 # Held-out-like pages for tuning (never the answer files): other texts, fonts and sizes than the
 # CUMCM pages, English and Chinese, every layout the issue names. (name, rows, cols, seed, noise,
-# two-sided, size, lang, font size)
+# two-sided, size, lang, font size[, line spacing])
 TUNE = [
     ("en 11x19", 11, 19, 101, 0.0, False, (1368, 1980), "en", 30),
     ("zh 11x19", 11, 19, 102, 0.0, False, (1368, 1980), "zh", 34),
@@ -144,6 +145,8 @@ TUNE = [
     ("zh 11x19 noise 10", 11, 19, 108, 10.0, False, (1368, 1980), "zh", 30),
     ("en 11x19 two-sided", 11, 19, 109, 0.0, True, (1368, 1980), "en", 32),
     ("zh 11x19 two-sided", 11, 19, 110, 0.0, True, (1368, 1980), "zh", 36),
+    ("en 4x24 tall pieces", 4, 24, 713, 0.0, False, (1368, 1980), "en", 28),
+    ("en 16x24 spacing 1.2", 16, 24, 504, 0.0, False, (1368, 1980), "en", 30, 1.2),
 ]
 
 
