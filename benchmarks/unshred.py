@@ -4,6 +4,7 @@ rendered pages the solver has never seen, against a greedy baseline measured in 
     python benchmarks/unshred.py            # attachments, held-out-like pages, a 1,000-piece page
     python benchmarks/unshred.py --quick    # without the 1,000-piece page
     python benchmarks/unshred.py --tune [NAME ...]   # only the held-out-like pages (for tuning)
+    python benchmarks/unshred.py --tune 16x24 --seeds 3   # ... each with 3 texts (judge on several)
 
 Writes benchmarks/results/unshred.json. Anchors: anchors-unshred.md (public CUMCM code needs
 about 12 manual interventions for att. 3 and hand-made row tables for att. 4-5; Paixao et al.
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from kexue import data  # noqa: E402
 from kexue.unshred import load_pieces, score, shred, solve, text_page  # noqa: E402
-from kexue.unshred.features import blank_widths  # noqa: E402
+from kexue.unshred.features import INK, blank_widths  # noqa: E402
 from kexue.unshred.pieces import infer_layout  # noqa: E402
 
 
@@ -95,14 +96,23 @@ def identical_pieces(s) -> dict:
     pairs = [(a, b) for row in g for a, b in zip(row[:-1], row[1:], strict=True)]
     pairs += [(a, b) for r1, r2 in zip(g[:-1], g[1:], strict=True) for a, b in zip(r1, r2, strict=True)]
     touch = sum(a in dup or b in dup for a, b in pairs)
-    return {"identical_pieces": len(dup), "pairs_touching_identical": touch / max(len(pairs), 1)}
+    # row cuts that run through blank paper on every piece (on both faces): no seam says which
+    # rows lie either side, so the blocks of rows between such cuts can trade places (and, on
+    # two-sided pages with a common line grid, be turned over) at no cost
+    idx = {k: i for i, k in enumerate(s.pieces.ids)}
+    ink = s.pieces.ink > INK
+    blank_cuts = sum(not ink[[idx[a] for a in r1], :, -1].any() and not ink[[idx[b] for b in r2], :, 0].any()
+                     for r1, r2 in zip(g[:-1], g[1:], strict=True))
+    return {"identical_pieces": len(dup), "pairs_touching_identical": touch / max(len(pairs), 1),
+            "blank_row_cuts": int(blank_cuts)}
 
 
 def bench_synthetic(name, rows, cols, seed, noise=0.0, two_sided=False, size=(1368, 1980), lang="en",
-                    font_size=None, baseline=True) -> dict:
+                    font_size=None, spacing=1.5, baseline=True) -> dict:
     """Render a page (and a back page) the solver has never seen, shred it, solve, score."""
-    page = text_page(*size, seed=seed, lang=lang, font_size=font_size)
-    back = text_page(*size, seed=seed + 1000, lang=lang, font_size=font_size) if two_sided else None
+    page = text_page(*size, seed=seed, lang=lang, font_size=font_size, line_spacing=spacing)
+    back = (text_page(*size, seed=seed + 1000, lang=lang, font_size=font_size, line_spacing=spacing)
+            if two_sided else None)
     s = shred(page, rows, cols, seed=seed, back=back, noise=noise)
     t0 = time.perf_counter()
     sol = solve(s.pieces, rows, cols)
@@ -123,7 +133,7 @@ def bench_synthetic(name, rows, cols, seed, noise=0.0, two_sided=False, size=(13
 
 # Held-out-like pages for tuning (never the answer files): other texts, fonts and sizes than the
 # CUMCM pages, English and Chinese, every layout the issue names. (name, rows, cols, seed, noise,
-# two-sided, size, lang, font size)
+# two-sided, size, lang, font size[, line spacing])
 TUNE = [
     ("en 11x19", 11, 19, 101, 0.0, False, (1368, 1980), "en", 30),
     ("zh 11x19", 11, 19, 102, 0.0, False, (1368, 1980), "zh", 34),
@@ -135,15 +145,20 @@ TUNE = [
     ("zh 11x19 noise 10", 11, 19, 108, 10.0, False, (1368, 1980), "zh", 30),
     ("en 11x19 two-sided", 11, 19, 109, 0.0, True, (1368, 1980), "en", 32),
     ("zh 11x19 two-sided", 11, 19, 110, 0.0, True, (1368, 1980), "zh", 36),
+    ("en 4x24 tall pieces", 4, 24, 713, 0.0, False, (1368, 1980), "en", 28),
+    ("en 16x24 spacing 1.2", 16, 24, 504, 0.0, False, (1368, 1980), "en", 30, 1.2),
 ]
 
 
-def tune(cases=None) -> list[dict]:
-    """Run the held-out-like pages (or those whose name contains one of ``cases``); print a line each."""
+def tune(cases=None, seeds: int = 1) -> list[dict]:
+    """Run the held-out-like pages (or those whose name contains one of ``cases``); print a line each.
+    ``seeds`` > 1 also renders each page with other texts (seed + 10000 k): judge changes on several."""
     from kexue.unshred.synth import find_cjk_fonts
 
     out = []
-    for c in TUNE:
+    todo = [(c[0] + (f" seed {c[3] + 10000 * k}" if k else ""),) + (c[1], c[2], c[3] + 10000 * k) + c[4:]
+            for c in TUNE for k in range(seeds)]
+    for c in todo:
         if cases and not any(k in c[0] for k in cases):
             continue
         if c[7] == "zh" and not find_cjk_fonts():
@@ -152,7 +167,8 @@ def tune(cases=None) -> list[dict]:
         r = bench_synthetic(*c, baseline=False)
         st = " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r["stages"].items())
         print(f"{r['case']:24s} {r['neighbour']:7.2%} {r['seconds']:6.1f}s  {st}  identical pieces "
-              f"{r['identical_pieces']} ({r['pairs_touching_identical']:.1%} of pairs)", flush=True)
+              f"{r['identical_pieces']} ({r['pairs_touching_identical']:.1%} of pairs), blank row cuts "
+              f"{r['blank_row_cuts']}", flush=True)
         out.append(r)
     if out:
         print(f"{'mean':24s} {np.mean([r['neighbour'] for r in out]):7.2%}  min {min(r['neighbour'] for r in out):.2%}")
@@ -164,10 +180,11 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="skip the 1,000-piece page")
     ap.add_argument("--tune", nargs="*", default=None, metavar="NAME",
                     help="only the held-out-like tuning pages (optionally those whose name contains NAME)")
+    ap.add_argument("--seeds", type=int, default=1, help="with --tune: each page with this many texts")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "unshred.json"))
     args = ap.parse_args(argv)
     if args.tune is not None:
-        tune(args.tune)
+        tune(args.tune, args.seeds)
         return 0
     results = []
     for n in range(1, 6):

@@ -298,3 +298,29 @@ def test_regroup_and_band_reorder_mend_mixed_rows():
     moved[2:4] = truth[2:4][:, [0, 4, 5, 1, 2, 3, 6, 7]]
     fixed = _band_reorder(moved, D + LAM_PAIR * _pair_band(ink_rows(X)), T, st, en)
     assert np.array_equal(fixed, truth)
+
+
+def test_band_resolve_and_coherent_exchange_mend_rows():
+    """Two rows shuffled differently are re-solved as columns (band re-solve); two rows that
+    swapped their tails are put back by their text lines (coherent exchange)."""
+    from kexue.unshred.features import blank_widths, denoise, ink_rows
+    from kexue.unshred.solver import _band_resolve, _coherent_exchange, _costs, _grid_energy, _judge, _margins
+
+    s = shred(text_page(720, 1000, seed=5, line_spacing=1.2), 6, 8, seed=5)
+    X = denoise(s.pieces.ink)
+    idx = {k: i for i, k in enumerate(s.pieces.ids)}
+    truth = np.array([[idx[x] for x in row] for row in s.true_grid])
+    _, _, D, T = _costs(X, [], [], [], [])
+    M = ink_rows(X)
+    J = _judge(D, M)
+    st, en = _margins(blank_widths(X), 6, X.shape[-1])
+    shuffled = truth.copy()
+    shuffled[2] = truth[2][[0, 4, 5, 1, 2, 3, 6, 7]]
+    shuffled[3] = truth[3][[0, 1, 6, 7, 2, 3, 4, 5]]
+    fixed = _band_resolve(shuffled, J, T, st, en)
+    assert _grid_energy(fixed, J, T, st, en) < _grid_energy(shuffled, J, T, st, en)
+    assert np.array_equal(fixed, truth)
+    swapped = truth.copy()
+    swapped[1, 5:], swapped[4, 5:] = truth[4, 5:], truth[1, 5:]
+    back = _coherent_exchange(swapped, J, T, M, st, en, 0.01)
+    assert np.array_equal(back, truth)

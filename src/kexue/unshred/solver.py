@@ -27,8 +27,17 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    k-means by minimum-cost assignment; once on ink density alone, once also on which pixel rows
    hold ink at all) and is arranged again; the winner is arranged up to twice more while its
    energy drops. Every arrangement ends by moving segments (or exchanging two segments) of
-   columns in bands of 1-6 rows at once, every such move scored exactly. Two-sided rows may be
+   columns in bands of 1-6 rows at once, every such move scored exactly. On one-sided pages of
+   251-500 pieces, two more row groupings (other seeds of the splitting tour) are arranged and
+   compete too. Finally bands of 2-3 rows are re-solved as columns (rows stacked by a
+   minimum-cost assignment on top-bottom seams, the columns ordered as one shortest path), and
+   aligned column ranges of two rows are exchanged where the page energy plus the rows'
+   text-line disagreement drops (rows that swapped tails at blank gaps). Two-sided rows may be
    turned over when the whole page gets cheaper.
+
+Limits (measured): rows separated by a cut that runs through blank paper on every piece can
+trade places (and on two-sided pages with a common line grid be turned over) at no cost to any
+seam; such pages have several equally good solutions, and no seam score can pick the true one.
 """
 
 from __future__ import annotations
@@ -77,6 +86,12 @@ REGROUP_MIN = 0.05  # share of the pieces that must change rows for the regroupe
 BAND = True  # bands of rows re-ordered column-wise by segment relocations (all at once, exactly)
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
+BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
+TB_ASPECT = 0.4  # width / height below which top-bottom seams weigh less (CUMCM pieces: 72/180)
+ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (time) ...
+ROW_STARTS_MIN = 250  # ... on one-sided pages of more pieces than this (11 x 19 gained nothing)
+COHERE_MAX = 500  # pieces; larger pages skip that pass (time)
+COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange pass (0 = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 
 
@@ -538,6 +553,112 @@ def _band_reorder(grid, cost, T, start_r, end_r, heights=(1, 2, 3, 4, 6), rounds
     return grid
 
 
+def _band_resolve(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 3) -> np.ndarray:
+    """Re-solve a band of h consecutive rows as columns: the pieces of each row are matched to
+    those of the row below by a minimum-cost assignment on the top-bottom seams, which stacks the
+    band into C columns of h pieces; the columns are then ordered as one shortest path on their
+    left-right seams summed over the band (its margins as ends). The new band is kept when the
+    page energy drops. Mends bands whose rows were shuffled alike by several moves at once
+    (blank column gaps), which no single segment move undoes.
+
+    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
+    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    >>> _band_resolve(np.array([[2, 0, 1], [4, 5, 3]]), D, T, np.zeros(6), np.zeros(6)).tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 3:
+        return grid
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    energy = _grid_energy(grid, cf, Tf, st, en)
+    for _ in range(rounds):
+        moved = False
+        for h in heights:
+            for r0 in range(R - h + 1):
+                cols = [grid[r0].copy()]
+                for r in range(r0 + 1, r0 + h):  # stack each next row under the column tops so far
+                    _, j = linear_sum_assignment(Tf[cols[-1][:, None], grid[r][None, :]])
+                    cols.append(grid[r][j])
+                U = np.stack(cols)  # (h, C): column k is U[:, k]
+                L = cf[U[:, :, None], U[:, None, :]].sum(0)
+                np.fill_diagonal(L, np.inf)
+                order = shortest_path(L, -st[U].sum(0), -en[U].sum(0))
+                cands = [U[:, order]]
+                for b in cands:
+                    new = grid.copy()
+                    new[r0:r0 + h] = b
+                    e = _grid_energy(new, cf, Tf, st, en)
+                    if e < energy - 1e-9:
+                        grid, energy, moved = new, e, True
+        if not moved:
+            break
+    return grid
+
+
+def _split_energy(grid, Mf) -> float:
+    """Text-line disagreement summed over the rows of ``grid`` (see :func:`_split_rows`)."""
+    return float(sum(_split_rows(Mf, row) for row in grid))
+
+
+def _coherent_exchange(grid, cost, T, M, start_r, end_r, lam: float, rounds: int = 20) -> np.ndarray:
+    """Exchange the pieces in columns a..b-1 of two rows when the page energy plus ``lam`` times
+    the rows' text-line disagreement (:func:`_split_rows`) drops. Pieces of one page row share
+    their text lines; seams alone cannot tell two rows apart where both are cut at blank gaps, so
+    rows that swapped their tails there (the seams just as cheap) are put back by their lines.
+
+    >>> M = np.zeros((4, 1, 4, 1), bool); M[[0, 1], 0, 0] = True; M[[2, 3], 0, 3] = True
+    >>> g = _coherent_exchange(np.array([[0, 3], [2, 1]]), np.zeros((4, 4)), np.zeros((4, 4)), M,
+    ...                        np.zeros(4), np.zeros(4), 1.0)
+    >>> sorted(sorted(row) for row in g.tolist())
+    [[0, 1], [2, 3]]
+    """
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 2 or lam <= 0:
+        return grid
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    Mf = M.reshape(M.shape[0], -1).astype(np.float64)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+
+    def full(g):
+        return _grid_energy(g, cf, Tf, st, en) + lam * _split_energy(g, Mf)
+
+    energy = full(grid)
+    A_, B_ = np.meshgrid(np.arange(C + 1), np.arange(C + 1), indexing="ij")
+    valid = (B_ > A_) & (B_ - A_ < C)
+    for _ in range(rounds):
+        best = (energy - 1e-9, None)
+        cnt = [Mf[row].sum(0) for row in grid]
+        pref = [np.vstack([np.zeros(Mf.shape[1]), np.cumsum(Mf[row], axis=0)]) for row in grid]
+        for r in range(R):
+            for q in range(r + 1, R):
+                segr = pref[r][B_] - pref[r][A_]  # (C+1, C+1, H)
+                segq = pref[q][B_] - pref[q][A_]
+                nr = cnt[r] - segr + segq
+                nq = cnt[q] - segq + segr
+                ds = ((nr * (C - nr)).sum(-1) + (nq * (C - nq)).sum(-1)
+                      - (cnt[r] * (C - cnt[r])).sum() - (cnt[q] * (C - cnt[q])).sum()) / max(C - 1, 1)
+                ds = np.where(valid, ds, np.inf)
+                for a, b in zip(*np.unravel_index(np.argsort(ds, axis=None)[:3], ds.shape), strict=True):
+                    if not np.isfinite(ds[a, b]) or lam * ds[a, b] >= 0:
+                        continue
+                    new = grid.copy()
+                    new[r, a:b], new[q, a:b] = grid[q, a:b], grid[r, a:b]
+                    e = full(new)
+                    if e < best[0]:
+                        best = (e, new)
+        if best[1] is None:
+            break
+        energy, grid = best
+    return grid
+
+
 def _order_within(grid, D, start_r, end_r) -> np.ndarray:
     out = grid.copy()
     for r, row in enumerate(grid):
@@ -641,7 +762,7 @@ def _margins(widths, R, width: int | None = None):
     return start_r, end_r
 
 
-def _solve_rows(D, T, M, widths, R, C, width=None):
+def _solve_rows(D, T, M, widths, R, C, width=None, seed: int = 0):
     """Rows as R x C piece indices (rows not yet ordered): the pieces are split into R paths by
     one asymmetric travelling-salesman tour (seams + text-line agreement of neighbours, with the
     blank margins as row starts and ends), balanced to C pieces each, then each row re-ordered."""
@@ -653,7 +774,7 @@ def _solve_rows(D, T, M, widths, R, C, width=None):
         grid = np.arange(n)[None]
         return _order_within(grid, D, start_r, end_r), start_r, end_r
     cost = D + LAM_PAIR * _pair_band(M)
-    paths = split_paths(cost, R, -start_r, -end_r, runs=1)
+    paths = split_paths(cost, R, -start_r, -end_r, runs=1, seed=seed)
     rows = _balance(paths, R, C, cost, M)
     if sorted(map(len, paths)) != [C] * R:  # rows were rebuilt: order them again
         rows = _order_within(np.array(rows), cost, start_r, end_r)
@@ -1201,7 +1322,9 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
             T0 = _relative(T0, REL_EPS)
     sd, st = scales if scales is not None else (_scale(D0), _scale(T0))
     D = D0 / sd
-    T = T0 / st
+    # a top-bottom seam is as long as a piece is wide: on pieces much taller than wide it holds
+    # less evidence than a left-right seam, and weighs less (CUMCM-like shapes and wider: 1)
+    T = T0 / st * min(1.0, X.shape[-1] / X.shape[-2] / TB_ASPECT)
     _constrain(D, lr_lock, lr_forbid)
     _constrain(T, tb_lock, tb_forbid)
     return D0, T0, D, T
@@ -1302,6 +1425,15 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             _LAST["energies"] = (e_best, e2)
             if e2 < e_best:
                 grid, e_best = g2, e2
+        starts = ROW_STARTS if ROW_STARTS_MIN < n <= PLACE_MAX and C > 1 and not pieces.two_sided else 0
+        for seed in range(1, starts + 1):
+            # other row groupings: the tour that splits the pieces into rows, from other seeds
+            g8 = _arrange(_solve_rows(D, T, M, widths, R, C, X.shape[-1], seed=seed)[0], X, D, T, M, widths,
+                          start_r, end_r)
+            e8 = energy(g8)
+            _LAST["start", seed] = (e_best, e8)
+            if e8 < e_best:
+                grid, e_best = g8, e8
         for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
             g3 = _regroup(grid, X, REGROUP_ITERS, wbin)
             moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
@@ -1318,6 +1450,20 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             if e4 >= e_best - 1e-9:
                 break
             grid, e_best = g4, e4
+        if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:  # bands of rows re-solved as columns
+            g7 = _band_resolve(grid, judge, T, start_r, end_r, BAND_RESOLVE)
+            if not np.array_equal(g7, grid):
+                g7 = _band_reorder(g7, judge, T, start_r, end_r, BAND_HEIGHTS)
+                e7 = energy(g7)
+                _LAST["band_resolve"] = (e_best, e7)
+                if e7 < e_best:
+                    grid, e_best = g7, e7
+        if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
+            g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
+            if not np.array_equal(g6, grid):
+                g6 = _band_reorder(g6, judge, T, start_r, end_r, BAND_HEIGHTS)
+                _LAST["cohere"] = (e_best, energy(g6))
+                grid, e_best = g6, energy(g6)
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
             grid2, turned = _order_rows(grid, X, T, M, widths, True)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;
