@@ -32,7 +32,9 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    compete too. Finally bands of 2-3 rows are re-solved as columns (rows stacked by a
    minimum-cost assignment on top-bottom seams, the columns ordered as one shortest path), and
    aligned column ranges of two rows are exchanged where the page energy plus the rows'
-   text-line disagreement drops (rows that swapped tails at blank gaps). Two-sided rows may be
+   text-line disagreement drops (rows that swapped tails at blank gaps); before that, bands of 2-3
+   rows exchange an aligned column range with another band at once (the page arranged again,
+   kept if its energy drops). Two-sided rows may be
    turned over when the whole page gets cheaper.
 
 Limits (measured): rows separated by a cut that runs through blank paper on every piece can
@@ -92,6 +94,7 @@ ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (ti
 ROW_STARTS_MIN = 250  # ... on one-sided pages of more pieces than this (11 x 19 gained nothing)
 COHERE_MAX = 500  # pieces; larger pages skip that pass (time)
 COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange pass (0 = off)
+BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are exchanged (empty = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 
 
@@ -656,6 +659,63 @@ def _coherent_exchange(grid, cost, T, M, start_r, end_r, lam: float, rounds: int
         if best[1] is None:
             break
         energy, grid = best
+    return grid
+
+
+def _band_exchange(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 4) -> np.ndarray:
+    """Exchange columns a..b-1 of two bands of h rows (all h rows at once) while the page energy
+    drops: two groups of rows that traded the same column range (their cuts through blank paper
+    both ways) come back in one move, where exchanging one row at a time only breaks more
+    top-bottom seams on the way. Each move's energy change is in closed form: top-bottom seams
+    change column by column (a cumulative sum over the range), left-right seams only at its ends.
+
+    >>> true = np.arange(12).reshape(4, 3)
+    >>> lr = np.ones((12, 12)); lr[true[:, :-1], true[:, 1:]] = 0
+    >>> tb = np.ones((12, 12)); tb[true[:-1], true[1:]] = 0
+    >>> g = true.copy(); g[:, 1:] = true[[2, 3, 0, 1], 1:]   # rows 0-1 and 2-3 traded columns 1-2
+    >>> _band_exchange(g, lr, tb, np.zeros(12), np.zeros(12), heights=(2,)).tolist() == true.tolist()
+    True
+    """
+    grid = grid.copy()
+    R, C = grid.shape
+    cf = np.where(np.isfinite(cost), cost, BIG)
+    Tf = np.where(np.isfinite(T), T, BIG)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    rows_ = np.arange(R)
+    for _ in range(rounds):
+        best = (-1e-9, None)
+        for h in heights:
+            for r in range(R - 2 * h + 1):
+                for q in range(r + h, R - h + 1):
+                    perm = rows_.copy()
+                    perm[r:r + h], perm[q:q + h] = rows_[q:q + h], rows_[r:r + h]
+                    sw = grid[perm]  # every column swapped
+                    # top-bottom seams are per column: a column's change when it is swapped
+                    tb = (Tf[sw[:-1], sw[1:]] - Tf[grid[:-1], grid[1:]]).sum(0)  # (C,)
+                    ct = np.concatenate([[0.0], np.cumsum(tb)])
+                    band = np.r_[r:r + h, q:q + h]
+                    g, s_ = grid[band], sw[band]
+                    # left boundary at a: grid[., a-1] -> sw[., a]; a = 0: start rewards
+                    la = np.empty(C)
+                    la[0] = float(st[g[:, 0]].sum() - st[s_[:, 0]].sum())
+                    la[1:] = (cf[g[:, :-1], s_[:, 1:]] - cf[g[:, :-1], g[:, 1:]]).sum(0)
+                    # right boundary at b: sw[., b-1] -> grid[., b]; b = C: end rewards
+                    lb = np.empty(C + 1)
+                    lb[0] = np.inf
+                    lb[1:C] = (cf[s_[:, :-1], g[:, 1:]] - cf[g[:, :-1], g[:, 1:]]).sum(0)
+                    lb[C] = float(en[g[:, -1]].sum() - en[s_[:, -1]].sum())
+                    delta = ct[None, :] - ct[:C, None] + la[:, None] + lb[None, :]  # (a, b)
+                    a_, b_ = np.meshgrid(np.arange(C), np.arange(C + 1), indexing="ij")
+                    delta = np.where((b_ > a_) & (b_ - a_ < C), delta, np.inf)
+                    k = int(np.argmin(delta))
+                    a, b = divmod(k, C + 1)
+                    if delta[a, b] < best[0]:
+                        new = grid.copy()
+                        new[:, a:b] = sw[:, a:b]
+                        best = (float(delta[a, b]), new)
+        if best[1] is None:
+            break
+        grid = best[1]
     return grid
 
 
@@ -1458,6 +1518,14 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                 _LAST["band_resolve"] = (e_best, e7)
                 if e7 < e_best:
                     grid, e_best = g7, e7
+        if BAND_EXCHANGE and C > 2 and n <= COHERE_MAX:  # bands of rows that traded a column range
+            g9 = _band_exchange(grid, judge, T, start_r, end_r, BAND_EXCHANGE)
+            if not np.array_equal(g9, grid):
+                g9 = _arrange(g9, X, D, T, M, widths, start_r, end_r)
+                e9 = energy(g9)
+                _LAST["band_exchange"] = (e_best, e9)
+                if e9 < e_best:
+                    grid, e_best = g9, e9
         if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
             g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
             if not np.array_equal(g6, grid):
