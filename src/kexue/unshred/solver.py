@@ -11,7 +11,7 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
 2. **Seam costs**: for every left-right and top-bottom pair, a blend of the prediction error
    across the seam and minus the log-likelihood ratio of a seam model learnt from the pieces'
    own interiors (:func:`~kexue.unshred.features.llr_costs`: it adapts to font, script and noise).
-   On clean one-sided pages each cost is then taken relative to its runner-up (the second-best
+   On one-sided pages each cost is then taken relative to its runner-up (the second-best
    seam out of the left piece and into the right one), so that seams many pieces would close
    alike (blank edges) weigh little and distinctive ones much.
 3. **Rows**: the pieces are split into R rows by one asymmetric travelling-salesman tour through
@@ -78,7 +78,7 @@ SEAM = "mix"
 MIX = 0.3
 REL_EPS = 0.3  # seam costs relative to the runner-up (see _relative); 0 = off
 REL_T = True  # also the top-bottom seams
-REL_NOISE = 0.01  # ... only on pages whose grey noise (features.noise_level) is below this
+REL_NOISE = 1.0  # ... on pages whose grey noise (features.noise_level) is below this (1: all one-sided pages)
 _LAST: dict = {}  # diagnostics of the last solve (energies of the candidate pages)
 LLR_SPREAD = 4.0
 REGROUP = True  # a third opinion: rows regrouped by their ink-density profiles (balanced k-means)
@@ -1453,9 +1453,10 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
         X = X.swapaxes(2, 3)
         R, C = C, R
         lr_lock, tb_lock, lr_forbid, tb_forbid = tb_lock, lr_lock, tb_forbid, lr_forbid
-    # relative seam costs on clean one-sided pages only: with grey noise every runner-up is about
-    # as noisy as the best (measured: en 11x19 noise 10, 3 seeds, 88.5% -> 81.5-83%), and on
-    # two-sided pages the difference is in rows that are exact ties either way
+    # relative seam costs on one-sided pages, noisy ones included (noise 10, 10 pages of 11x19 and
+    # 16x24: 89.9% -> 91.3%, measured with the band exchange pass in place; before that pass,
+    # 3 seeds went 88.5% -> 81.5-83%); on two-sided pages the difference is in rows that are exact
+    # ties either way
     rel = not pieces.two_sided and noise_level(X) < REL_NOISE
     X = denoise(X)
     D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, rel=rel)
