@@ -34,7 +34,8 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    aligned column ranges of two rows are exchanged where the page energy plus the rows'
    text-line disagreement drops (rows that swapped tails at blank gaps); before that, bands of 2-3
    rows exchange an aligned column range with another band at once (the page arranged again,
-   kept if its energy drops). Two-sided rows may be
+   kept if its energy drops), and on pages up to 250 pieces a last repair exchanges segments of
+   up to 6 pieces between rows (kept if the energy drops). Two-sided rows may be
    turned over when the whole page gets cheaper.
 
 Limits (measured): rows separated by a cut that runs through blank paper on every piece can
@@ -94,6 +95,7 @@ ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (ti
 ROW_STARTS_MIN = 250  # ... on one-sided pages of more pieces than this (11 x 19 gained nothing)
 COHERE_MAX = 500  # pieces; larger pages skip that pass (time)
 COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange pass (0 = off)
+LONG_REPAIR = 6  # longest segment of a last repair pass on pages up to 250 pieces (0 = off)
 BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are exchanged (empty = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 
@@ -1527,6 +1529,15 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                 _LAST["band_exchange"] = (e_best, e9)
                 if e9 < e_best:
                     grid, e_best = g9, e9
+        if LONG_REPAIR and C > 2 and n <= 250:  # longer segments exchanged between rows, judged last
+            g10 = _repair_2d(grid, judge, T, start_r, end_r, max_len=max(1, min(LONG_REPAIR, C // 2)),
+                             rounds=20, block_len=2)
+            if not np.array_equal(g10, grid):
+                g10 = _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS)
+                e10 = energy(g10)
+                _LAST["long_repair"] = (e_best, e10)
+                if e10 < e_best:
+                    grid, e_best = g10, e10
         if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
             g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
             if not np.array_equal(g6, grid):
