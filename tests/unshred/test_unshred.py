@@ -324,3 +324,29 @@ def test_band_resolve_and_coherent_exchange_mend_rows():
     swapped[1, 5:], swapped[4, 5:] = truth[4, 5:], truth[1, 5:]
     back = _coherent_exchange(swapped, J, T, M, st, en, 0.01)
     assert np.array_equal(back, truth)
+
+
+def test_band_exchange_finds_the_best_move():
+    """One round of band exchange reaches the lowest page energy over all exchanges of a column
+    range between two bands of h rows (brute force), on random costs."""
+    from kexue.unshred.solver import _band_exchange, _grid_energy
+
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        R, C = int(rng.integers(4, 7)), int(rng.integers(3, 6))
+        n = R * C
+        lr, tb, st, en = rng.random((n, n)), rng.random((n, n)), rng.random(n), rng.random(n)
+        g = rng.permutation(n).reshape(R, C)
+        best = _grid_energy(g, lr, tb, st, en)
+        for h in (1, 2):
+            for r in range(R - 2 * h + 1):
+                for q in range(r + h, R - h + 1):
+                    for a in range(C):
+                        for b in range(a + 1, C + 1):
+                            if b - a < C:
+                                x = g.copy()
+                                x[r:r + h, a:b], x[q:q + h, a:b] = g[q:q + h, a:b], g[r:r + h, a:b]
+                                best = min(best, _grid_energy(x, lr, tb, st, en))
+        got = _band_exchange(g, lr, tb, st, en, heights=(1, 2), rounds=1)
+        assert sorted(got.ravel().tolist()) == list(range(n))
+        assert _grid_energy(got, lr, tb, st, en) == pytest.approx(best, abs=1e-9)
