@@ -577,9 +577,7 @@ def _band_resolve(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 3
     R, C = grid.shape
     if R < 2 or C < 3:
         return grid
-    cf = np.where(np.isfinite(cost), cost, BIG)
-    Tf = np.where(np.isfinite(T), T, BIG)
-    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
     energy = _grid_energy(grid, cf, Tf, st, en)
     for _ in range(rounds):
         moved = False
@@ -626,10 +624,8 @@ def _coherent_exchange(grid, cost, T, M, start_r, end_r, lam: float, rounds: int
     R, C = grid.shape
     if R < 2 or C < 2 or lam <= 0:
         return grid
-    cf = np.where(np.isfinite(cost), cost, BIG)
-    Tf = np.where(np.isfinite(T), T, BIG)
+    cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
     Mf = M.reshape(M.shape[0], -1).astype(np.float64)
-    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
 
     def full(g):
         return _grid_energy(g, cf, Tf, st, en) + lam * _split_energy(g, Mf)
@@ -680,9 +676,7 @@ def _band_exchange(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 
     """
     grid = grid.copy()
     R, C = grid.shape
-    cf = np.where(np.isfinite(cost), cost, BIG)
-    Tf = np.where(np.isfinite(T), T, BIG)
-    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
     rows_ = np.arange(R)
     for _ in range(rounds):
         best = (-1e-9, None)
@@ -920,6 +914,13 @@ def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
     return grid
 
 
+def _finite_costs(cost, T, start_r, end_r):
+    """Left-right and top-bottom cost matrices with forbidden (infinite) seams set to BIG, and the
+    row start/end rewards as float arrays: the common inputs of the page repair passes."""
+    return (np.where(np.isfinite(cost), cost, BIG), np.where(np.isfinite(T), T, BIG),
+            np.asarray(start_r, float), np.asarray(end_r, float))
+
+
 def _grid_energy(grid, cf, Tf, start_r, end_r) -> float:
     """Total cost of a page: all left-right seams minus the margin rewards plus all top-bottom
     seams."""
@@ -1030,9 +1031,7 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
     R, C = grid.shape
     if R < 2 or C < 2:
         return grid
-    cf = np.where(np.isfinite(cost), cost, BIG)
-    Tf = np.where(np.isfinite(T), T, BIG)
-    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
     max_len = min(max_len, C - 1)
     energy = _grid_energy(grid, cf, Tf, st, en)
     cache: dict = {}  # (L, r) -> exchange costs of row r; (L, r, "mv") -> its move costs
@@ -1513,37 +1512,33 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             if e4 >= e_best - 1e-9:
                 break
             grid, e_best = g4, e4
+
+        def lower(key, g):
+            """(g, its energy) when g beats the best page so far, else the best page; logs both."""
+            e = energy(g)
+            _LAST[key] = (e_best, e)
+            return (g, e) if e < e_best else (grid, e_best)
+
         if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:  # bands of rows re-solved as columns
             g7 = _band_resolve(grid, judge, T, start_r, end_r, BAND_RESOLVE)
             if not np.array_equal(g7, grid):
-                g7 = _band_reorder(g7, judge, T, start_r, end_r, BAND_HEIGHTS)
-                e7 = energy(g7)
-                _LAST["band_resolve"] = (e_best, e7)
-                if e7 < e_best:
-                    grid, e_best = g7, e7
+                grid, e_best = lower("band_resolve", _band_reorder(g7, judge, T, start_r, end_r, BAND_HEIGHTS))
         if BAND_EXCHANGE and C > 2 and n <= COHERE_MAX:  # bands of rows that traded a column range
             g9 = _band_exchange(grid, judge, T, start_r, end_r, BAND_EXCHANGE)
             if not np.array_equal(g9, grid):
-                g9 = _arrange(g9, X, D, T, M, widths, start_r, end_r)
-                e9 = energy(g9)
-                _LAST["band_exchange"] = (e_best, e9)
-                if e9 < e_best:
-                    grid, e_best = g9, e9
+                grid, e_best = lower("band_exchange", _arrange(g9, X, D, T, M, widths, start_r, end_r))
         if LONG_REPAIR and C > 2 and n <= 250:  # longer segments exchanged between rows, judged last
             g10 = _repair_2d(grid, judge, T, start_r, end_r, max_len=max(1, min(LONG_REPAIR, C // 2)),
                              rounds=20, block_len=2)
             if not np.array_equal(g10, grid):
-                g10 = _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS)
-                e10 = energy(g10)
-                _LAST["long_repair"] = (e_best, e10)
-                if e10 < e_best:
-                    grid, e_best = g10, e10
+                grid, e_best = lower("long_repair", _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS))
         if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
             g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
             if not np.array_equal(g6, grid):
                 g6 = _band_reorder(g6, judge, T, start_r, end_r, BAND_HEIGHTS)
-                _LAST["cohere"] = (e_best, energy(g6))
-                grid, e_best = g6, energy(g6)
+                e6 = energy(g6)  # kept even if the seams cost a little more: the text lines decided
+                _LAST["cohere"] = (e_best, e6)
+                grid, e_best = g6, e6
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
             grid2, turned = _order_rows(grid, X, T, M, widths, True)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;
