@@ -591,13 +591,11 @@ def _band_resolve(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 3
                 L = cf[U[:, :, None], U[:, None, :]].sum(0)
                 np.fill_diagonal(L, np.inf)
                 order = shortest_path(L, -st[U].sum(0), -en[U].sum(0))
-                cands = [U[:, order]]
-                for b in cands:
-                    new = grid.copy()
-                    new[r0:r0 + h] = b
-                    e = _grid_energy(new, cf, Tf, st, en)
-                    if e < energy - 1e-9:
-                        grid, energy, moved = new, e, True
+                new = grid.copy()
+                new[r0:r0 + h] = U[:, order]
+                e = _grid_energy(new, cf, Tf, st, en)
+                if e < energy - 1e-9:
+                    grid, energy, moved = new, e, True
         if not moved:
             break
     return grid
@@ -1479,45 +1477,37 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
 
         grid = _arrange(grid, X, D, T, M, widths, start_r, end_r)
         e_best = energy(grid)
-        if PLACE_2D and C > 1 and n <= PLACE_MAX:
-            # a second opinion grown in 2-D (left-right and top-bottom seams at once); the page
-            # with the lower total energy wins
-            g2 = _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths, start_r, end_r)
-            e2 = energy(g2)
-            _LAST["energies"] = (e_best, e2)
-            if e2 < e_best:
-                grid, e_best = g2, e2
-        starts = ROW_STARTS if ROW_STARTS_MIN < n <= PLACE_MAX and C > 1 and not pieces.two_sided else 0
-        for seed in range(1, starts + 1):
-            # other row groupings: the tour that splits the pieces into rows, from other seeds
-            g8 = _arrange(_solve_rows(D, T, M, widths, R, C, X.shape[-1], seed=seed)[0], X, D, T, M, widths,
-                          start_r, end_r)
-            e8 = energy(g8)
-            _LAST["start", seed] = (e_best, e8)
-            if e8 < e_best:
-                grid, e_best = g8, e8
-        for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
-            g3 = _regroup(grid, X, REGROUP_ITERS, wbin)
-            moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
-            _LAST["regroup_moved"] = moved
-            if moved > REGROUP_MIN * n:  # rows changed beyond a few stray pieces: arrange them
-                g3 = _arrange(_order_within(g3, judge, start_r, end_r), X, D, T, M, widths, start_r, end_r)
-                e3 = energy(g3)
-                _LAST["regroup", wbin] = (e_best, e3)
-                if e3 < e_best:
-                    grid, e_best = g3, e3
-        for _ in range(POLISH if C > 1 else 0):  # arrange the winner once more (row order, repair)
-            g4 = _arrange(grid, X, D, T, M, widths, start_r, end_r)
-            e4 = energy(g4)
-            if e4 >= e_best - 1e-9:
-                break
-            grid, e_best = g4, e4
 
         def lower(key, g):
             """(g, its energy) when g beats the best page so far, else the best page; logs both."""
             e = energy(g)
             _LAST[key] = (e_best, e)
             return (g, e) if e < e_best else (grid, e_best)
+
+        if PLACE_2D and C > 1 and n <= PLACE_MAX:
+            # a second opinion grown in 2-D (left-right and top-bottom seams at once); the page
+            # with the lower total energy wins
+            g2 = _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths, start_r, end_r)
+            grid, e_best = lower("energies", g2)
+        starts = ROW_STARTS if ROW_STARTS_MIN < n <= PLACE_MAX and C > 1 and not pieces.two_sided else 0
+        for seed in range(1, starts + 1):
+            # other row groupings: the tour that splits the pieces into rows, from other seeds
+            g8 = _arrange(_solve_rows(D, T, M, widths, R, C, X.shape[-1], seed=seed)[0], X, D, T, M, widths,
+                          start_r, end_r)
+            grid, e_best = lower(("start", seed), g8)
+        for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
+            g3 = _regroup(grid, X, REGROUP_ITERS, wbin)
+            moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
+            _LAST["regroup_moved"] = moved
+            if moved > REGROUP_MIN * n:  # rows changed beyond a few stray pieces: arrange them
+                g3 = _arrange(_order_within(g3, judge, start_r, end_r), X, D, T, M, widths, start_r, end_r)
+                grid, e_best = lower(("regroup", wbin), g3)
+        for _ in range(POLISH if C > 1 else 0):  # arrange the winner once more (row order, repair)
+            g4 = _arrange(grid, X, D, T, M, widths, start_r, end_r)
+            e4 = energy(g4)
+            if e4 >= e_best - 1e-9:
+                break
+            grid, e_best = g4, e4
 
         if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:  # bands of rows re-solved as columns
             g7 = _band_resolve(grid, judge, T, start_r, end_r, BAND_RESOLVE)
