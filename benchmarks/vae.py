@@ -80,7 +80,9 @@ def run_one(kind: str, name: str, spec: dict, seed: int, args) -> dict:
     s["curve"] = [{k: h.get(k) for k in ("epoch", "kl", "eval_kl", "eval_au", "eval_mi", "rec", "train_kl_min",
                                          "dev_elbo", "dev_kl", "lr")}
                   for h in hist]
-    return {"kind": kind, "method": name, "seed": seed,
+    if cfg.head == "bn-scaler":
+        s["var_floor"] = cfg.var_floor
+    return {"kind": kind, "method": name, "seed": seed, **({"var_floor": s["var_floor"]} if "var_floor" in s else {}),
             **{k: s.get(k) for k in (*KEYS, "rec", "split", "nll_sentences", "iw_samples", "seconds", "curve")}}
 
 
@@ -190,6 +192,7 @@ def main() -> None:
     ap.add_argument("--image-epochs", type=int, default=2)
     ap.add_argument("--image-data", default="mnist,fashion-mnist")
     ap.add_argument("--image-seeds", default="0,1,2")
+    ap.add_argument("--image-methods", default=",".join(IMAGE_METHODS), help="image rows to run (default: all)")
     ap.add_argument("--image-iw-samples", type=int, default=100)
     ap.add_argument("--image-nll-limit", type=int, default=500)
     ap.add_argument("--image-max-train", type=int, default=20000, help="first N training images (0 = all 60000)")
@@ -212,7 +215,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",") if s != ""]
     info = machine()
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "fresh", "figure", "seeds", "methods",
-                                                                 "image_data", "image_seeds")}
+                                                                 "image_data", "image_seeds", "image_methods")}
     keys = {"text": ("epochs", "batching", "emb", "hidden", "min_count", "iw_samples", "nll_limit", "dropout", "dev",
                      "lr_decay"),
             "image": ("image_epochs", "image_max_train", "image_iw_samples", "image_nll_limit")}
@@ -229,7 +232,8 @@ def main() -> None:
     images = [d for d in args.image_data.split(",") if d]
     image_seeds = [int(s) for s in args.image_seeds.split(",") if s != ""]
     plan = [("text", m, TEXT_METHODS[m], s) for s in seeds for m in text]
-    plan += [(d, m, spec, s) for s in image_seeds for d in images for m, spec in IMAGE_METHODS.items()]
+    image_methods = [m for m in args.image_methods.split(",") if m]
+    plan += [(d, m, IMAGE_METHODS[m], s) for s in image_seeds for d in images for m in image_methods]
     for kind, name, spec, seed in plan:
         if any(r["kind"] == kind and r["method"] == name and r["seed"] == seed for r in runs):
             continue
