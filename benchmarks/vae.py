@@ -15,10 +15,10 @@ mean NLL differs from that of 200 by 7 nats.
 The scaler head runs with its variance floor (var_floor 0.1, see kexue.vae.heads.BNScalerHead); the
 blog's literal head (var_floor 0) ran away here (training KL 40-70, best dev epoch 1, NLL 153.9 +- 1.7
 over 2 seeds; kept under "superseded_runs" in the results). On the dev split (seed 0) floors 0.02 /
-0.1 / 0.5 gave a best dev -ELBO of 116.4 / 115.0 / 118.2 (test NLL 111.06 / 110.16 / 110.76). For comparison
-(not in the table) BN with the scaler's sharp KL floor, gamma = 0.83 (16 gamma^2 = 11.0 nats), seeds 0 / 1: NLL
-107.25 / 107.44, best dev -ELBO 112.5 / 112.8 (`kexue vae train --data ptb --head bn --gamma 0.83 --epochs 16
---min-count 2 --iw-samples 500 --nll-limit 200 --seed 0`).
+0.1 / 0.3 / 0.5 gave a best dev -ELBO of 116.4 / 115.0 / 115.1 / 118.2 (test NLL 111.06 / 110.16 / 109.59 /
+110.76). For comparison (not in the table) BN with the scaler's sharp KL floor, gamma = 0.83 (16 gamma^2 = 11.0
+nats), seeds 0 / 1 / 2: NLL 107.25 / 107.44 / 107.65, best dev -ELBO 112.5 / 112.8 / 112.6
+(`kexue vae train --data ptb --head bn --gamma 0.83 --epochs 16 --min-count 2 --iw-samples 500 --nll-limit 200`).
 
     python benchmarks/vae.py                       # the full table (slow on 2 cores)
     python benchmarks/vae.py --seeds 0 --epochs 2  # a smaller one

@@ -280,8 +280,8 @@ class BNScalerHead(nn.Module):
     d = 32, tau = 0.5, against d tau / 2 = 8). On PTB the trained head sits near it (smallest
     training-batch KL 11.14, mean 12.7): theta drifts to about -5.7, i.e. gamma_mu^2 -> tau, the
     cheapest setting. The floor level alone does not explain its NLL lag on PTB (110.1 vs plain
-    107.0): :class:`BNHead` with the same floor (gamma = 0.83, 11.0 nats) reached 107.25 / 107.44
-    (seeds 0 / 1) with the same test reconstruction (103.6 nats) and MI (5.1 vs 5.4); the floored
+    107.0): :class:`BNHead` with the same floor (gamma = 0.83, 11.0 nats) reached 107.25 / 107.44 /
+    107.65 (seeds 0 / 1 / 2) with the same test reconstruction (103.6 nats) and MI (5.1 vs 5.4); the floored
     scaler pays about 2.4 nats more test KL (13.0 vs 10.6; mean training KL 12.7 vs 11.5). Part of it
     is the Jensen gap of BN on sigma: s has unit batch second moment, so sigma^2 must vary between
     samples, which costs KL without carrying information.
