@@ -40,7 +40,8 @@ def test_user_errors_exit_2(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     cases = [["--gamma", "0"], ["--gamma", "-1"], ["--head", "bn-scaler", "--tau", "1.0"],
-             ["--head", "bn-scaler", "--tau", "0"], ["--latent", "0"], ["--data", str(empty)],
+             ["--head", "bn-scaler", "--tau", "0"], ["--head", "bn-scaler", "--var-floor", "1"],
+             ["--latent", "0"], ["--data", str(empty)],
              ["--data", str(tmp_path / "missing.txt")], ["--objective", "magic"], ["--head", "ln"],
              ["--batching", "sorted"], ["--resume"]]
     for extra in cases:

@@ -28,17 +28,82 @@ def test_bn_head_batch_moments_follow_beta_and_gamma(gamma):
     assert torch.allclose(post.logvar, head.linear(_h())[:, 8:])
 
 
-def test_bn_scaler_head_moments_and_unit_sum():
+@pytest.mark.parametrize("var_floor", [0.0, 0.1, 0.5])
+def test_bn_scaler_head_moments_and_unit_sum(var_floor):
     torch.manual_seed(1)
-    head = BNScalerHead(16, 8, tau=0.5).train()
+    head = BNScalerHead(16, 8, tau=0.5, var_floor=var_floor).train()
     head.scaler.theta.data.copy_(torch.linspace(-3, 3, 8))
     g_mu, g_sigma = head.gammas()
     assert torch.allclose(g_mu ** 2 + g_sigma ** 2, torch.ones(8), atol=1e-6)
     post = head(_h())
     assert torch.allclose(post.mu.mean(0), torch.zeros(8), atol=1e-5)
     assert torch.allclose(post.mu.pow(2).mean(0), g_mu ** 2, rtol=1e-4)
-    assert torch.allclose(post.var.mean(0), g_sigma ** 2, rtol=1e-4)
+    assert torch.allclose(post.var.mean(0), g_sigma ** 2, rtol=1e-4)  # the floor keeps the batch mean of sigma^2
     assert head.kl_bound() >= kl_bound(8, tau=0.5) - 1e-9
+    assert bool((post.logvar >= head.logvar_floor() - 1e-5).all())
+
+
+def _batch_with_a_centre_sample(n=32, dim=16, seed=0):
+    """Random rows, the first one equal to the batch mean: after BN its std (and mean) is exactly 0."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, dim, generator=g) * 2
+    x[0] = x[1:].mean(0)
+    return x
+
+
+@pytest.mark.parametrize("var_floor", [0.1, 0.3])
+def test_bn_scaler_per_sample_kl_bounded_by_the_floor(var_floor):
+    """The runaway of the literal head: a sample at the batch centre gets sigma ~ 0 and an unbounded KL.
+
+    With the floor, sigma^2 >= lambda gamma_sigma^2 for every sample, and in a batch of b every BN
+    output satisfies s^2 <= b - 1, which bounds each sample's KL by a constant of the floor.
+    """
+    torch.manual_seed(0)
+    x = _batch_with_a_centre_sample()
+    b, d = x.shape[0], 32
+    head = BNScalerHead(16, d, tau=0.5, var_floor=var_floor).train()
+    head.scaler.theta.data.copy_(torch.linspace(-4, 4, d))
+    post = head(x)
+    g_mu, g_sigma = head.gammas()
+    lam = var_floor
+    bound = 0.5 * ((b - 1) * g_mu ** 2 + g_sigma ** 2 * (lam + (1 - lam) * (b - 1))
+                   - torch.log(lam * g_sigma ** 2) - 1).sum()
+    kl = post.kl()
+    assert bool((kl <= bound + 1e-4).all())
+    assert bool((post.logvar >= head.logvar_floor() - 1e-5).all())
+    # the centre sample sits exactly at the floor (sigma^2 = lambda gamma_sigma^2, mu = 0): its KL is known
+    assert torch.allclose(post.var[0], lam * g_sigma ** 2, rtol=1e-3)
+    centre = 0.5 * (lam * g_sigma ** 2 - torch.log(lam * g_sigma ** 2) - 1).sum()
+    assert abs(kl[0].item() - centre.item()) < 1e-3 * centre.item()
+    # the literal head (lambda = 0) on the same batch: sigma^2 = var_eps, hundreds of nats
+    lit = BNScalerHead(16, d, tau=0.5, var_floor=0.0).train()
+    lit.load_state_dict(head.state_dict())
+    assert lit(x).kl()[0].item() > 2 * centre.item() and lit(x).kl()[0].item() > 200
+    # and near the centre the gradient of that sample's KL explodes (~1/s), while the floored one stays small
+    for delta in (1e-4, 1e-3):
+        grads = []
+        for m in (head, lit):
+            h = x.clone()
+            h[0] += delta
+            h.requires_grad_(True)
+            m(h).kl()[0].backward()
+            grads.append(h.grad.norm().item())
+        assert grads[0] < 10 and grads[1] > 1000
+
+
+def test_bn_scaler_floor_holds_in_eval_mode():
+    torch.manual_seed(0)
+    head = BNScalerHead(16, 8, tau=0.5, var_floor=0.1).train()
+    for i in range(20):
+        head(_h(64, 16, seed=i))
+    head.eval()
+    w = head.std.weight.detach()
+    # an input whose std pre-activation equals the running mean: s = 0 under the population statistics
+    target = head.bn_std.running_mean - head.std.bias.detach()
+    h = torch.linalg.lstsq(w, target.unsqueeze(1)).solution.T
+    post = head(h)
+    assert torch.allclose(head.bn_std(head.std(h)), torch.zeros(1, 8), atol=1e-3)
+    assert bool((post.logvar >= head.logvar_floor() - 1e-4).all())
 
 
 def test_scaler_at_theta_zero():
@@ -56,7 +121,8 @@ def test_scaler_at_theta_zero():
 def test_batch_kl_never_below_the_floor(seed):
     g = torch.Generator().manual_seed(seed)
     for head in (BNHead(16, 32, gamma=0.6), BNHead(16, 32, gamma=0.3), BNScalerHead(16, 32, tau=0.5),
-                 BNScalerHead(16, 32, tau=0.9)):
+                 BNScalerHead(16, 32, tau=0.9), BNScalerHead(16, 32, tau=0.5, var_floor=0.0),
+                 BNScalerHead(16, 32, tau=0.5, var_floor=0.5)):
         for p in head.parameters():
             if p.requires_grad:
                 p.data.normal_(0, 1, generator=g)
@@ -66,6 +132,10 @@ def test_batch_kl_never_below_the_floor(seed):
         gamma = getattr(head, "gamma", None)
         floor = kl_bound(32, gamma=gamma) if gamma else kl_bound(32, tau=head.tau)
         assert kl >= floor * (1 - 1e-5)
+        if isinstance(head, BNScalerHead):  # the sharper floor from Jensen, >= -(d/2) log(1 - tau) >= d tau / 2
+            sharp = head.kl_floor_sharp()
+            assert kl >= sharp * (1 - 1e-4)
+            assert sharp >= -16 * math.log(1 - head.tau) * (1 - 1e-6) >= floor
 
 
 def test_plain_head_has_no_floor():
@@ -110,6 +180,9 @@ def test_bad_parameters_are_user_errors():
     for bad in (0.0, 1.0, 1.5, -0.1):
         with pytest.raises(UsageError, match="tau"):
             BNScalerHead(4, 2, tau=bad)
+    for bad in (-0.1, 1.0, float("nan")):
+        with pytest.raises(UsageError, match="var-floor"):
+            BNScalerHead(4, 2, var_floor=bad)
     with pytest.raises(UsageError, match="latent"):
         make_head("bn", 4, 0)
     with pytest.raises(UsageError, match="unknown head"):

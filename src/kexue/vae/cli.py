@@ -50,6 +50,9 @@ def train(
     gamma: Annotated[float, typer.Option("--gamma",
         help="Fixed BN scale of the bn head (> 0); KL floor d*gamma^2/2.")] = 0.6,
     tau: Annotated[float, typer.Option("--tau", help="tau of the bn-scaler head, in (0, 1); KL floor d*tau/2.")] = 0.5,
+    var_floor: Annotated[float, typer.Option("--var-floor", help="bn-scaler: each sample's sigma^2 is "
+        "gamma_sigma^2 (L + (1 - L) s^2) for the BN-normalised std s, so it never falls below L gamma_sigma^2 "
+        "(batch mean still gamma_sigma^2); 0 is the blog's literal head, which runs away on PTB.")] = 0.1,
     objective: Annotated[str, typer.Option("--objective", help=OBJ_HELP)] = "elbo",
     epochs: Annotated[int, typer.Option("--epochs", help="Epochs over the training set.")] = 10,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for last.pt, metrics.jsonl, summary.json.")] = None,
@@ -119,7 +122,8 @@ def train(
             sizes[k] = v
     if data not in ("ptb", "mnist", "fashion-mnist") and not Path(data).exists():
         raise InputError(f"--data {data!r}: not a known data set and no such file ({DATA_HELP})")
-    cfg = TrainConfig(data=data, head=head, gamma=gamma, tau=tau, objective=objective, epochs=epochs,
+    cfg = TrainConfig(data=data, head=head, gamma=gamma, tau=tau, var_floor=var_floor, objective=objective,
+                      epochs=epochs,
                       batch_size=batch_size, batching=batching, optimizer=optimizer, lr=lr, dropout=dropout,
                       word_dropout=word_dropout, dev=dev, select=select, lr_decay=lr_decay, weight_decay=weight_decay,
                       bn_stats=bn_stats,

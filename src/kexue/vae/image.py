@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .heads import Posterior, make_head, standard_normal_log_prob
+from .heads import DEFAULT_VAR_FLOOR, Posterior, make_head, standard_normal_log_prob
 from .metrics import active_units, iw_log_likelihood, mutual_information
 
 
@@ -34,12 +34,14 @@ class ImageVAE(nn.Module):
     """Encoder 784 -> 2 hidden layers -> head; decoder z -> 2 hidden layers -> 784 Bernoulli logits."""
 
     def __init__(self, pixels: int = 784, hidden: int = 256, latent: int = 32, head: str = "bn", gamma: float = 0.6,
-                 tau: float = 0.5):
+                 tau: float = 0.5, var_floor: float = DEFAULT_VAR_FLOOR):
         super().__init__()
-        self.config = dict(pixels=pixels, hidden=hidden, latent=latent, head=head, gamma=gamma, tau=tau)
+        self.config = dict(pixels=pixels, hidden=hidden, latent=latent, head=head, gamma=gamma, tau=tau,
+                           var_floor=var_floor)
         self.latent = latent
         self.encoder = nn.Sequential(nn.Linear(pixels, 2 * hidden), nn.ReLU(), nn.Linear(2 * hidden, hidden), nn.ReLU())
-        self.head = make_head(head, hidden, latent, gamma=gamma, tau=tau, bias=True)  # ReLU features: keep a bias
+        # ReLU features: keep a bias
+        self.head = make_head(head, hidden, latent, gamma=gamma, tau=tau, bias=True, var_floor=var_floor)
         self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 2 * hidden), nn.ReLU(),
                                      nn.Linear(2 * hidden, pixels))
 

@@ -90,6 +90,17 @@ def _head_checks(section: Section) -> None:
             worst = min(worst, kl / head.kl_bound())
     section.check("batch KL / floor on 40 random heads and inputs (training mode) >= 1", worst >= 1 - 1e-5,
                   f"{worst:.4f}", ">= 1")
+    x = torch.randn(64, 16, generator=g) * 2
+    x[0] = x[1:].mean(0)  # a sample at the batch centre: its normalised std is exactly 0
+    head = BNScalerHead(16, 32, tau=0.5).train()
+    lit = BNScalerHead(16, 32, tau=0.5, var_floor=0.0).train()
+    lit.load_state_dict(head.state_dict())
+    kl, kl_lit = head(x).kl()[0].item(), lit(x).kl()[0].item()
+    lam, g_s2 = head.var_floor, head.gammas()[1].pow(2)
+    centre = float(0.5 * (lam * g_s2 - torch.log(lam * g_s2) - 1).sum())
+    section.check(f"scaler head with variance floor {lam}: a centre sample's KL is the floor-derived constant "
+                  "(the literal head's: -log var_eps per dimension)", abs(kl - centre) < 1e-3 * centre and kl_lit > 200,
+                  f"{kl:.2f} (literal head {kl_lit:.1f})", f"{centre:.2f}")
 
 
 def reproduce(out_dir: Path, quick: bool) -> Section:

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InputError
-from .heads import Posterior, make_head, standard_normal_log_prob
+from .heads import DEFAULT_VAR_FLOOR, Posterior, make_head, standard_normal_log_prob
 from .metrics import active_units, iw_log_likelihood, mutual_information, perplexity
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
@@ -177,15 +177,16 @@ class TextVAE(nn.Module):
     """
 
     def __init__(self, vocab_size: int, emb: int = 256, hidden: int = 256, latent: int = 32, head: str = "bn",
-                 gamma: float = 0.6, tau: float = 0.5, dropout: float = 0.3, word_dropout: float = 0.0):
+                 gamma: float = 0.6, tau: float = 0.5, dropout: float = 0.3, word_dropout: float = 0.0,
+                 var_floor: float = DEFAULT_VAR_FLOOR):
         super().__init__()
         self.config = dict(vocab_size=vocab_size, emb=emb, hidden=hidden, latent=latent, head=head, gamma=gamma,
-                           tau=tau, dropout=dropout, word_dropout=word_dropout)
+                           tau=tau, var_floor=var_floor, dropout=dropout, word_dropout=word_dropout)
         self.latent = latent
         self.word_dropout = word_dropout
         self.enc_embed = nn.Embedding(vocab_size, emb, padding_idx=PAD)
         self.enc_lstm = nn.LSTM(emb, hidden, batch_first=True)
-        self.head = make_head(head, hidden, latent, gamma=gamma, tau=tau)
+        self.head = make_head(head, hidden, latent, gamma=gamma, tau=tau, var_floor=var_floor)
         self.dec_embed = nn.Embedding(vocab_size, emb, padding_idx=PAD)
         self.dec_lstm = nn.LSTM(emb + latent, hidden, batch_first=True)
         self.z_to_c = nn.Linear(latent, hidden, bias=False)

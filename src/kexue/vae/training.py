@@ -49,6 +49,7 @@ class TrainConfig:
     head: str = "bn"
     gamma: float = 0.6
     tau: float = 0.5
+    var_floor: float = H.DEFAULT_VAR_FLOOR  # bn-scaler: sigma^2 >= var_floor * gamma_sigma^2 (0: the literal blog)
     objective: str = "elbo"
     epochs: int = 10
     batch_size: int = 0  # 0: 32 for text, 128 for images
@@ -90,6 +91,7 @@ class TrainConfig:
             H.check_gamma(self.gamma)
         if self.head == "bn-scaler":
             H.check_tau(self.tau)
+            H.check_var_floor(self.var_floor)
         check_objective(self.objective)
         H.check_latent(self.latent)
         for name in ("epochs", "emb", "hidden"):
@@ -125,9 +127,9 @@ class TrainConfig:
         return 0.0
 
 
-_SAME_RUN = ("data", "head", "gamma", "tau", "objective", "emb", "hidden", "latent", "min_count", "dropout",
-             "word_dropout", "free_bits", "warmup", "cycles", "max_train", "batch_size", "batching", "optimizer", "lr",
-             "weight_decay", "lr_decay", "dev", "select", "bn_stats", "seed")
+_SAME_RUN = ("data", "head", "gamma", "tau", "var_floor", "objective", "emb", "hidden", "latent", "min_count",
+             "dropout", "word_dropout", "free_bits", "warmup", "cycles", "max_train", "batch_size", "batching",
+             "optimizer", "lr", "weight_decay", "lr_decay", "dev", "select", "bn_stats", "seed")
 
 
 # ----------------------------------------------------------------------------- data
@@ -232,7 +234,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         eval_ids = [vocab.encode(s) for s in eval_s]
         dev_ids = [vocab.encode(s) for s in dev_s]
         model = TextVAE(len(vocab), emb=cfg.emb, hidden=cfg.hidden, latent=cfg.latent, head=cfg.head,
-                        gamma=cfg.gamma, tau=cfg.tau, dropout=cfg.dropout, word_dropout=cfg.word_dropout).to(dev)
+                        gamma=cfg.gamma, tau=cfg.tau, var_floor=cfg.var_floor, dropout=cfg.dropout,
+                        word_dropout=cfg.word_dropout).to(dev)
         bucket = cfg.batching == "length"
         n_batches = len(epoch_batches(train_ids, bsz, cfg.seed, 0, info.rank, info.world_size, bucket))
 
@@ -247,7 +250,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
 
         xtr, xte = image_data(cfg)
         split = f"{cfg.data} train ({len(xtr)}) -> test ({len(xte)})"
-        model = ImageVAE(hidden=cfg.hidden, latent=cfg.latent, head=cfg.head, gamma=cfg.gamma, tau=cfg.tau).to(dev)
+        model = ImageVAE(hidden=cfg.hidden, latent=cfg.latent, head=cfg.head, gamma=cfg.gamma, tau=cfg.tau,
+                         var_floor=cfg.var_floor).to(dev)
         n_batches = math.ceil(len(xtr) // info.world_size / bsz)
 
         def batches(epoch):
@@ -353,6 +357,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         unwrap(net).load_state_dict(best["state"])
     summary = {"data": cfg.data, "model": cfg.kind, "split": split, "head": cfg.head,
                "gamma": cfg.gamma if cfg.head == "bn" else None, "tau": cfg.tau if cfg.head == "bn-scaler" else None,
+               "var_floor": cfg.var_floor if cfg.head == "bn-scaler" else None,
                "objective": cfg.objective, "epochs": trainer.epoch, "latent": cfg.latent,
                "kl_bound": cfg.bound, "train_sentences" if cfg.kind == "text" else "train_images":
                len(train_ids) if cfg.kind == "text" else len(xtr), "eval_size": n_eval}
@@ -408,11 +413,12 @@ def load_run(out_dir: str | Path, device: str = "cpu"):
 
         vocab = Vocab(extra["vocab"])
         model = TextVAE(len(vocab), emb=cfg.emb, hidden=cfg.hidden, latent=cfg.latent, head=cfg.head, gamma=cfg.gamma,
-                        tau=cfg.tau, dropout=cfg.dropout, word_dropout=cfg.word_dropout)
+                        tau=cfg.tau, var_floor=cfg.var_floor, dropout=cfg.dropout, word_dropout=cfg.word_dropout)
     else:
         from .image import ImageVAE
 
         vocab = None
-        model = ImageVAE(hidden=cfg.hidden, latent=cfg.latent, head=cfg.head, gamma=cfg.gamma, tau=cfg.tau)
+        model = ImageVAE(hidden=cfg.hidden, latent=cfg.latent, head=cfg.head, gamma=cfg.gamma, tau=cfg.tau,
+                         var_floor=cfg.var_floor)
     model.load_state_dict(ck["state"]["model"])
     return model.eval(), vocab, cfg
