@@ -89,9 +89,8 @@ def run_one(kind: str, name: str, spec: dict, seed: int, args) -> dict:
     s["curve"] = [{k: h.get(k) for k in ("epoch", "kl", "eval_kl", "eval_au", "eval_mi", "rec", "train_kl_min",
                                          "dev_elbo", "dev_kl", "lr")}
                   for h in hist]
-    if cfg.head == "bn-scaler":
-        s["var_floor"] = cfg.var_floor
-    return {"kind": kind, "method": name, "seed": seed, **({"var_floor": s["var_floor"]} if "var_floor" in s else {}),
+    floor = {"var_floor": cfg.var_floor} if cfg.head == "bn-scaler" else {}
+    return {"kind": kind, "method": name, "seed": seed, **floor,
             **{k: s.get(k) for k in (*KEYS, "rec", "split", "nll_sentences", "iw_samples", "seconds", "curve")}}
 
 

@@ -123,13 +123,12 @@ def train(
     if data not in ("ptb", "mnist", "fashion-mnist") and not Path(data).exists():
         raise InputError(f"--data {data!r}: not a known data set and no such file ({DATA_HELP})")
     cfg = TrainConfig(data=data, head=head, gamma=gamma, tau=tau, var_floor=var_floor, objective=objective,
-                      epochs=epochs,
-                      batch_size=batch_size, batching=batching, optimizer=optimizer, lr=lr, dropout=dropout,
-                      word_dropout=word_dropout, dev=dev, select=select, lr_decay=lr_decay, weight_decay=weight_decay,
-                      bn_stats=bn_stats,
-                      min_count=min_count, free_bits=free_bits, warmup=warmup, cycles=cycles, iw_samples=iw_samples,
-                      nll_limit=nll_limit, eval_data=str(eval_data) if eval_data else None, max_train=max_train,
-                      max_eval=max_eval, seed=seed, **sizes)
+                      epochs=epochs, batch_size=batch_size, batching=batching, optimizer=optimizer, lr=lr,
+                      dropout=dropout, word_dropout=word_dropout, dev=dev, select=select, lr_decay=lr_decay,
+                      weight_decay=weight_decay, bn_stats=bn_stats, min_count=min_count, free_bits=free_bits,
+                      warmup=warmup, cycles=cycles, iw_samples=iw_samples, nll_limit=nll_limit,
+                      eval_data=str(eval_data) if eval_data else None, max_train=max_train, max_eval=max_eval,
+                      seed=seed, **sizes)
     summary = run(cfg, out, resume=resume, quiet=True if (quiet or json_out) else None, device=device)
     if summary["_rank"] == 0:  # under torchrun only the main process reports (it alone evaluated)
         emit(public(summary), json_out, _human)
