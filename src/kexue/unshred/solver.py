@@ -100,7 +100,8 @@ SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
 TB_ASPECT = 0.4  # width / height below which top-bottom seams weigh less (CUMCM pieces: 72/180)
 ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (time) ...
-ROW_STARTS_MIN = 250  # ... on one-sided pages of more pieces than this (11 x 19 gained nothing)
+SMALL_PAGE = 250  # pieces: pages up to this size (11 x 19) and larger ones (16 x 24) are tuned apart
+ROW_STARTS_MIN = SMALL_PAGE  # ... on one-sided pages of more pieces than this (11 x 19 gained nothing)
 COHERE_MAX = 500  # pieces; larger pages skip that pass (time)
 COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange pass (0 = off)
 LONG_REPAIR = 6  # longest segment of a last repair pass on pages up to 250 pieces (0 = off)
@@ -684,6 +685,8 @@ def _band_exchange(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 
     R, C = grid.shape
     cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
     rows_ = np.arange(R)
+    a_, b_ = np.meshgrid(np.arange(C), np.arange(C + 1), indexing="ij")
+    ranges = (b_ > a_) & (b_ - a_ < C)  # column ranges a..b-1, not empty and not the whole row
     for _ in range(rounds):
         best = (-1e-9, None)
         for h in heights:
@@ -707,8 +710,7 @@ def _band_exchange(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 
                     lb[1:C] = (cf[s_[:, :-1], g[:, 1:]] - cf[g[:, :-1], g[:, 1:]]).sum(0)
                     lb[C] = float(en[g[:, -1]].sum() - en[s_[:, -1]].sum())
                     delta = ct[None, :] - ct[:C, None] + la[:, None] + lb[None, :]  # (a, b)
-                    a_, b_ = np.meshgrid(np.arange(C), np.arange(C + 1), indexing="ij")
-                    delta = np.where((b_ > a_) & (b_ - a_ < C), delta, np.inf)
+                    delta = np.where(ranges, delta, np.inf)
                     k = int(np.argmin(delta))
                     a, b = divmod(k, C + 1)
                     if delta[a, b] < best[0]:
@@ -742,7 +744,7 @@ def _pair_band(M: np.ndarray) -> np.ndarray:
 def _judge(D: np.ndarray, M: np.ndarray) -> np.ndarray:
     """The left-right part of the page energy: seams plus text-line disagreement (its weight by
     the page's piece count: see ``LAM_JUDGE_MID``)."""
-    lam = LAM_JUDGE_MID if ROW_STARTS_MIN < D.shape[0] <= PLACE_MAX else LAM_JUDGE
+    lam = LAM_JUDGE_MID if SMALL_PAGE < D.shape[0] <= PLACE_MAX else LAM_JUDGE
     return D + lam * _pair_band(M) if lam else D
 
 
@@ -1527,7 +1529,7 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
             g9 = _band_exchange(grid, judge, T, start_r, end_r, BAND_EXCHANGE)
             if not np.array_equal(g9, grid):
                 grid, e_best = lower("band_exchange", _arrange(g9, X, D, T, M, widths, start_r, end_r))
-        if LONG_REPAIR and C > 2 and n <= 250:  # longer segments exchanged between rows, judged last
+        if LONG_REPAIR and C > 2 and n <= SMALL_PAGE:  # longer segments exchanged between rows, judged last
             g10 = _repair_2d(grid, judge, T, start_r, end_r, max_len=max(1, min(LONG_REPAIR, C // 2)),
                              rounds=20, block_len=2)
             if not np.array_equal(g10, grid):
