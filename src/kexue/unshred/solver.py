@@ -107,6 +107,7 @@ COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange p
 LONG_REPAIR = 6  # longest segment of a last repair pass on pages up to 250 pieces (0 = off)
 BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are exchanged (empty = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
+TURN_BLOCKS = True  # two-sided: blocks of rows between blank cuts re-ordered and turned by text cues
 
 
 @dataclass
@@ -1320,6 +1321,22 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     return out, turned
 
 
+def _turn_blocks(grid, X, D0, T0):
+    """Two-sided pages: the blocks of rows between cuts that are blank on both faces, re-ordered
+    and turned over by :func:`~kexue.unshred.twosided.arrange_blocks` (seams in the turned frame
+    plus paragraph and line-pitch agreement across each cut). The new grid in frame ids (``k + n``:
+    piece k turned over), or None when the current arrangement stays."""
+    from .twosided import arrange_blocks
+
+    Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
+    To = _costs(Xo, [], [], [], [], scales=(_scale(D0), _scale(T0)))[3]
+    wo = blank_widths(Xo)
+    G, info = arrange_blocks(grid, X, np.where(np.isfinite(To), To, BIG), wo["top"].sum(1), wo["bottom"].sum(1),
+                             MU_MARGIN)
+    _LAST["blocks"] = info
+    return G if info["changed"] else None
+
+
 def _seams(X):
     """Seam costs of one direction: ``SEAM`` picks prediction errors ("pred"), the learnt
     likelihood ratio ("llr") or a blend of both ("mix", weight ``MIX`` on the likelihood)."""
@@ -1564,6 +1581,14 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                 if e_new < e_old:
                     grid, front, X, M, widths = grid2, front2, X2, M2, w2
                     D0, T0, D, T = c2
+            if TURN_BLOCKS and not transposed:  # blocks between blank cuts: the text decides (twosided.py)
+                G = _turn_blocks(grid, X, D0, T0)
+                if G is not None:
+                    front = front ^ np.isin(np.arange(n), G[G >= n] - n)
+                    grid = G % n
+                    X = denoise(np.stack([pieces.ink[np.arange(n), front],
+                                          pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1))
+                    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=(_scale(D0), _scale(T0)))
     times["row_order"] = time.perf_counter() - t
     if transposed:
         grid = grid.T
