@@ -91,9 +91,9 @@ def blank_cuts(X: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Boolean ``(R - 1,)``: is the cut between rows r and r + 1 blank on both faces (no ink in
     the last pixel row above it nor in the first one below it, on every piece)?
 
-    >>> X = np.zeros((4, 2, 6, 3)); X[0, 0, -1, 1] = 1   # ink on the bottom edge of piece 0
-    >>> blank_cuts(X, np.array([[0, 1], [2, 3], [1, 0]])[:2]).tolist()
-    [False]
+    >>> X = np.zeros((6, 2, 6, 3)); X[0, 0, -1, :] = 1   # a line cut at the bottom of piece 0
+    >>> blank_cuts(X, np.array([[0, 1], [2, 3], [4, 5]])).tolist()
+    [False, True]
     """
     R, C = grid.shape
     tol = EDGE_INK * C
