@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 
+from kexue.unshred import twosided
 from kexue.unshred.twosided import arrange_blocks, blank_cuts, text_lines
 
 ROWS, COLS, RH, PW = 4, 6, 40, 10  # rows x cols of pieces, row height, piece width (px)
@@ -100,9 +101,29 @@ def test_blocks_put_back_in_order_by_paragraph_cues():
         assert info["changed"] and _recovered(g, truth, n), perm
 
 
-def test_no_blank_cut_no_change():
+def test_blank_cuts_mode_leaves_inked_cuts_alone(monkeypatch):
     X, truth = _pieces(_page(FRONT_ENDS), _page(BACK_ENDS, BACK_Y0))
-    X[:, 0, [0, -1], :] = 1.0  # ink across every cut: seams decide, not this step
+    X[:, 0, [0, -1], :] = 1.0  # ink across every cut: seams decide, not the text cues
     n = X.shape[0]
+    monkeypatch.setattr(twosided, "CUTS", "blank")
     g, info = arrange_blocks(truth[[0, 2, 1, 3]], X, np.zeros((2 * n, 2 * n)), *_anchors(truth, n))
     assert info["blocks"] == 1 and not info["changed"]
+
+
+def test_rows_turned_back_by_seams_at_inked_cuts():
+    X, truth = _pieces(_page(FRONT_ENDS), _page(BACK_ENDS, BACK_Y0))
+    X[:, :, [0, -1], :] = 1.0  # every cut runs through ink on both faces: no text cue
+    n = X.shape[0]
+    To = np.ones((2 * n, 2 * n))  # the true top-bottom neighbours are the cheap ones, either way up
+    for r in range(ROWS - 1):
+        To[truth[r], truth[r + 1]] = 0.0
+        To[truth[r][::-1] + n, truth[r + 1][::-1] + n] = 0.0
+    for rows in ([1], [2, 3], [0, 2]):
+        Xt, gt = _turn(X, truth, rows)
+        # the frame of the turned input: its piece k + n is the true piece k + n's partner
+        idx = np.arange(2 * n)
+        flip = np.isin(np.arange(n), truth[rows])
+        idx[:n][flip] += n
+        idx[n:][flip] -= n
+        g, info = arrange_blocks(gt, Xt, To[np.ix_(idx, idx)], *_anchors(truth, n))
+        assert info["blocks"] == ROWS and info["changed"] and _recovered(g, truth, n), rows

@@ -107,7 +107,9 @@ COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange p
 LONG_REPAIR = 6  # longest segment of a last repair pass on pages up to 250 pieces (0 = off)
 BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are exchanged (empty = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
-TURN_BLOCKS = True  # two-sided: blocks of rows between blank cuts re-ordered and turned by text cues
+TURN_BLOCKS = True  # two-sided: blocks of rows re-ordered and turned by seams and text cues (twosided.py)
+TURN_SEGMENTS = True  # ... after segments of rows turned over where the page energy drops
+SEG_MIN_GAIN = 1.0  # least energy drop of a segment turn (a typical best seam costs about 1)
 
 
 @dataclass
@@ -1322,19 +1324,41 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
 
 
 def _turn_blocks(grid, X, D0, T0):
-    """Two-sided pages: the blocks of rows between cuts that are blank on both faces, re-ordered
-    and turned over by :func:`~kexue.unshred.twosided.arrange_blocks` (seams in the turned frame
-    plus paragraph and line-pitch agreement across each cut). The new grid in frame ids (``k + n``:
-    piece k turned over), or None when the current arrangement stays."""
-    from .twosided import arrange_blocks
+    """Two-sided pages: segments of rows turned over where the page energy drops
+    (:func:`~kexue.unshred.twosided.turn_segments`, if ``TURN_SEGMENTS``), then blocks of rows
+    re-ordered and turned over by :func:`~kexue.unshred.twosided.arrange_blocks` (seams in the turned
+    frame plus paragraph and line-pitch agreement across each cut). Returns the new grid and the
+    pieces turned over (boolean, n), or None when the current arrangement stays."""
+    from .twosided import arrange_blocks, turn_segments
 
+    n, R = X.shape[0], grid.shape[0]
     Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
-    To = _costs(Xo, [], [], [], [], scales=(_scale(D0), _scale(T0)))[3]
+    _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(D0), _scale(T0)))
+    To = np.where(np.isfinite(To), To, BIG)
     wo = blank_widths(Xo)
-    G, info = arrange_blocks(grid, X, np.where(np.isfinite(To), To, BIG), wo["top"].sum(1), wo["bottom"].sum(1),
-                             MU_MARGIN)
+    flip = np.zeros(n, bool)
+    if TURN_SEGMENTS:
+        lam = LAM_JUDGE_MID if SMALL_PAGE < n <= PLACE_MAX else LAM_JUDGE  # as _judge for n pieces
+        J = Do + lam * _pair_band(ink_rows(Xo))
+        so, eo = _margins(wo, R, X.shape[-1])
+        G1 = turn_segments(grid, np.where(np.isfinite(J), J, BIG), To, so, eo, n, SEG_MIN_GAIN)
+        if (G1 >= n).any():  # work on from the pieces as turned
+            flip = np.isin(np.arange(n), G1[G1 >= n] - n)
+            grid = G1 % n
+            X = X.copy()
+            X[flip] = X[flip][:, ::-1, :, ::-1]
+            idx = np.arange(2 * n)
+            idx[:n][flip] += n
+            idx[n:][flip] -= n
+            To = To[np.ix_(idx, idx)]
+            wo = {k: v[idx] for k, v in wo.items()}
+    G, info = arrange_blocks(grid, X, To, wo["top"].sum(1), wo["bottom"].sum(1), MU_MARGIN)
+    info["segments"] = int(flip.sum())
     _LAST["blocks"] = info
-    return G if info["changed"] else None
+    if not info["changed"] and not flip.any():
+        return None
+    turned = flip ^ np.isin(np.arange(n), G[G >= n] - n)
+    return G % n, turned
 
 
 def _seams(X):
@@ -1582,10 +1606,10 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                     grid, front, X, M, widths = grid2, front2, X2, M2, w2
                     D0, T0, D, T = c2
             if TURN_BLOCKS and not transposed:  # blocks between blank cuts: the text decides (twosided.py)
-                G = _turn_blocks(grid, X, D0, T0)
-                if G is not None:
-                    front = front ^ np.isin(np.arange(n), G[G >= n] - n)
-                    grid = G % n
+                res = _turn_blocks(grid, X, D0, T0)
+                if res is not None:
+                    grid, turned = res
+                    front = front ^ turned
                     X = denoise(np.stack([pieces.ink[np.arange(n), front],
                                           pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1))
                     D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=(_scale(D0), _scale(T0)))

@@ -27,7 +27,8 @@ from .paths import held_karp
 KAPPA_PARA = 0.25  # cost (per column of pieces) of a paragraph mismatch across a blank cut, per page
 KAPPA_PITCH = 0.25  # cost (per column) of two lines half a pitch off their page's line pitch, per page
 TIE = 1e-3  # bonus (per column) of the current neighbours: ties keep the current arrangement
-MAX_BLOCKS = 13  # exact search over blocks up to this many (2^B states)
+MAX_BLOCKS = 12  # exact search over blocks up to this many (2^B states)
+CUTS = "all"  # blocks end at every cut (at most MAX_BLOCKS blocks: the least certain cuts), or "blank"
 EDGE_INK = 1  # ink pixels per piece width tolerated on a blank cut's edge rows (noise specks)
 
 
@@ -125,8 +126,17 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
     info: dict = {"blocks": 1, "changed": False}
     if R < 2 or X.shape[1] != 2:
         return grid.copy(), info
-    cuts = blank_cuts(X, grid)
-    bounds = [0] + [r + 1 for r in np.flatnonzero(cuts)] + [R]
+    blank = blank_cuts(X, grid)
+    if CUTS == "blank":
+        cut_at = np.flatnonzero(blank)
+    else:  # every cut, or on tall pages the least certain ones: blank cuts, then those that a
+        # turned neighbour would close nearly as cheaply
+        tg = np.where(grid[:, ::-1] < n, grid[:, ::-1] + n, grid[:, ::-1] - n)
+        cur = To[grid[:-1], grid[1:]].sum(1)
+        conf = np.minimum(To[grid[:-1], tg[1:]].sum(1), To[tg[:-1], grid[1:]].sum(1)) - cur
+        conf = np.where(blank, -np.inf, conf)
+        cut_at = np.sort(np.argsort(conf, kind="stable")[:MAX_BLOCKS - 1])
+    bounds = [0] + [int(r) + 1 for r in cut_at] + [R]
     blocks = [grid[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     B = len(blocks)
     info["blocks"] = B
@@ -197,3 +207,51 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
         info["changed"] = True
         return np.concatenate([frame[u] for u in order]), info
     return grid.copy(), info
+
+
+def turn_segments(G: np.ndarray, J: np.ndarray, To: np.ndarray, start: np.ndarray, end: np.ndarray,
+                  n: int, min_gain: float = 0.0, rounds: int | None = None) -> np.ndarray:
+    """Turn over segments of rows in place (the segment's pieces swap faces, its order reverses)
+    while the page energy drops by more than ``min_gain``: the best move of the whole page first.
+    Mends rows built partly from the wrong faces (one piece, or a run of pieces, whose faces were
+    put on the wrong pages). ``G`` (R, C) holds frame ids (``k + n``: piece k turned over); ``J``,
+    ``To`` (2n, 2n) the left-right and top-bottom costs of the frame, ``start``/``end`` (2n,) the
+    rewards for starting / ending a row. Whole rows are left to :func:`arrange_blocks`.
+
+    >>> J = np.ones((4, 4)); J[0, 1] = 0; J[3, 2] = 0   # 0 then 1, or both turned: 3 then 2
+    >>> turn_segments(np.array([[0, 3]]), J, np.zeros((4, 4)), np.zeros(4), np.zeros(4), 2).tolist()
+    [[0, 1]]
+    """
+    G = G.copy()
+    R, C = G.shape
+    segs = [(i, j) for i in range(C) for j in range(i + 1, C + 1) if j - i < C]
+    if not segs:
+        return G
+    perm = np.tile(np.arange(C), (len(segs), 1))
+    turn = np.zeros((len(segs), C), bool)
+    for k, (i, j) in enumerate(segs):
+        perm[k, i:j] = np.arange(i, j)[::-1]
+        turn[k, i:j] = True
+
+    def energies(r: int, rows: np.ndarray) -> np.ndarray:
+        e = J[rows[:, :-1], rows[:, 1:]].sum(1) - start[rows[:, 0]] - end[rows[:, -1]]
+        if r > 0:
+            e += To[G[r - 1][None, :], rows].sum(1)
+        if r < R - 1:
+            e += To[rows, G[r + 1][None, :]].sum(1)
+        return e
+
+    for _ in range(rounds if rounds is not None else 4 * R):
+        best = (-min_gain, None)
+        for r in range(R):
+            cand = G[r][perm]
+            cand = np.where(turn, np.where(cand < n, cand + n, cand - n), cand)
+            d = energies(r, cand) - energies(r, G[r][None, :])[0]
+            k = int(np.argmin(d))
+            if d[k] < best[0]:
+                best = (float(d[k]), (r, cand[k]))
+        if best[1] is None:
+            break
+        r, row = best[1]
+        G[r] = row
+    return G
