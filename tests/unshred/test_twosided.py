@@ -127,3 +127,16 @@ def test_rows_turned_back_by_seams_at_inked_cuts():
         idx[n:][flip] -= n
         g, info = arrange_blocks(gt, Xt, To[np.ix_(idx, idx)], *_anchors(truth, n))
         assert info["blocks"] == ROWS and info["changed"] and _recovered(g, truth, n), rows
+
+
+def test_solve_two_sided_page_whose_rows_only_the_text_orders(monkeypatch):
+    """A rendered two-sided page (11 x 19, 36 px type) cut through blank paper on both faces
+    every three rows: the seams cannot order those blocks (3 rows are 10 line pitches: the same
+    line phase), the paragraph breaks across the cuts can."""
+    from kexue.unshred import score, shred, solve, solver, text_page
+
+    kw = dict(lang="en", font_size=36, line_spacing=1.5)
+    s = shred(text_page(1368, 1980, seed=219, **kw), 11, 19, seed=219, back=text_page(1368, 1980, seed=1219, **kw))
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["perfect"]
+    monkeypatch.setattr(solver, "TURN_BLOCKS", False)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["neighbour"] < 0.9
