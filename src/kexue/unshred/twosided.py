@@ -27,7 +27,11 @@ from .paths import held_karp
 KAPPA_PARA = 0.25  # cost (per column of pieces) of a paragraph mismatch across a blank cut, per page
 KAPPA_PITCH = 0.25  # cost (per column) of two lines half a pitch off their page's line pitch, per page
 TIE = 1e-3  # bonus (per column) of the current neighbours: ties keep the current arrangement
+KAPPA_STYLE = 1.0  # cost (per column) of a row whose type style fits the other page, per unit of ...
+STYLE_DEAD = 0.1  # ... L1 distance of run-length histograms beyond this (same typeface: below 0.05)
+STYLE_CLIP = 1.0  # ... and at most this (different typefaces: 0.3-3)
 MAX_BLOCKS = 12  # exact search over blocks up to this many (2^B states)
+BAND_HEIGHTS = (1, 2, 3)  # rows turned alike by turn_segments
 CUTS = "all"  # blocks end at every cut (at most MAX_BLOCKS blocks: the least certain cuts), or "blank"
 EDGE_INK = 1  # ink pixels per piece width tolerated on a blank cut's edge rows (noise specks)
 
@@ -103,9 +107,62 @@ def blank_cuts(X: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return (bottom[:-1] <= tol) & (top[1:] <= tol)
 
 
+def style(strip: np.ndarray, bins: int = 16) -> np.ndarray:
+    """A type-style descriptor of a strip of text: the histograms (each summing to 1, or all 0 on
+    blank paper) of the lengths of horizontal and of vertical ink runs, up to ``bins - 1`` px; stroke
+    widths, counters and letter heights differ between typefaces, so the rows of two pages set in
+    different faces (or sizes or weights) fall apart, while rows of one page agree.
+
+    >>> s = np.zeros((10, 40)); s[2:8, 5:7] = 1; s[2:8, 20:23] = 1
+    >>> d = style(s); d.shape, float(d[:15].sum()), int(np.argmax(d[:15])) + 1
+    ((30,), 1.0, 2)
+    """
+    b = strip > INK
+    out = []
+    for m in (b, b.T):
+        d = np.diff(np.pad(m.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+        lengths = np.flatnonzero(d.ravel() == -1) - np.flatnonzero(d.ravel() == 1)
+        h = np.bincount(np.minimum(lengths, bins - 1), minlength=bins)[1:].astype(float)
+        out.append(h / h.sum() if h.sum() else h)
+    return np.concatenate(out)
+
+
+def style_costs(desc: np.ndarray, iters: int = 10) -> np.ndarray:
+    """``(R, 2)``: the style cost of each row kept as it is (0) or turned over (1). ``desc`` (2, R, d)
+    holds the :func:`style` of each row's two faces (face 1 shows the other page). The two pages'
+    styles are found by a 2-means in which each row's faces go to different pages, started from
+    the current faces; a row's cost is its distance to the wrong page's style beyond
+    ``STYLE_DEAD``, clipped at ``STYLE_CLIP``: zero when both pages are set alike.
+
+    >>> a, b = np.r_[1.0, 0, 0], np.r_[0, 0, 1.0]
+    >>> desc = np.stack([np.stack([a, a, b]), np.stack([b, b, a])])  # row 2 is turned over
+    >>> style_costs(desc).round(2).tolist()
+    [[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]
+    """
+    R = desc.shape[1]
+    has = desc.sum(-1) > 0  # (2, R): faces with any ink
+    o = np.zeros(R, dtype=int)
+    keep = swap = np.zeros(R)
+    for _ in range(iters):
+        f0, f1 = desc[o, np.arange(R)], desc[1 - o, np.arange(R)]
+        h0, h1 = has[o, np.arange(R)], has[1 - o, np.arange(R)]
+        if not h0.any() or not h1.any():
+            return np.zeros((R, 2))
+        p0, p1 = f0[h0].mean(0), f1[h1].mean(0)
+        keep = np.abs(desc[0] - p0).sum(1) + np.abs(desc[1] - p1).sum(1)
+        swap = np.abs(desc[1] - p0).sum(1) + np.abs(desc[0] - p1).sum(1)
+        new = (swap < keep).astype(int)
+        if np.array_equal(new, o):
+            break
+        o = new
+    m = swap - keep  # > 0: the row fits as it is
+    m = np.sign(m) * np.clip(np.abs(m) - STYLE_DEAD, 0.0, STYLE_CLIP)
+    return np.stack([np.maximum(-m, 0.0), np.maximum(m, 0.0)], axis=1)
+
+
 def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.ndarray, bottom_w: np.ndarray,
-                   mu: float = 0.3, kappa_para: float = KAPPA_PARA,
-                   kappa_pitch: float = KAPPA_PITCH) -> tuple[np.ndarray, dict]:
+                   mu: float = 0.3, kappa_para: float = KAPPA_PARA, kappa_pitch: float = KAPPA_PITCH,
+                   kappa_style: float = KAPPA_STYLE) -> tuple[np.ndarray, dict]:
     """Re-order and turn over the blocks of rows between blank cuts (see the module docstring).
 
     ``grid`` (R, C) holds piece indices; ``X`` (n, 2, H, W) the pieces with face 0 on the front
@@ -179,6 +236,10 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
                 c += kappa_pitch * off / (pitch / 2)
         return c * C
 
+    # style of every row's two faces: a unary cost of each block's orientation
+    desc = np.stack([np.stack([style(_row_strip(X, grid[r], f)) for r in range(R)]) for f in (0, 1)])
+    sc = style_costs(desc) * kappa_style * C
+    unary = np.array([sc[bounds[b]:bounds[b + 1], o].sum() for o in (0, 1) for b in range(B)])
     # nodes: block b as it is (b) or turned over (b + B); frame rows of each
     frame = list(blocks) + [np.where(blk[:, ::-1] < n, blk[:, ::-1] + n, blk[:, ::-1] - n) for blk in blocks]
     m = 2 * B
@@ -187,8 +248,8 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
         for v in range(m):
             if u % B == v % B:
                 continue
-            cost[u, v] = float(To[frame[u][-1], frame[v][0]].sum()) + cue(u % B, u // B, v % B, v // B)
-    start = np.array([-mu * C * float(top_w[frame[u][0]].min()) for u in range(m)])
+            cost[u, v] = float(To[frame[u][-1], frame[v][0]].sum()) + cue(u % B, u // B, v % B, v // B) + unary[v]
+    start = np.array([-mu * C * float(top_w[frame[u][0]].min()) for u in range(m)]) + unary
     end = np.array([-mu * C * float(bottom_w[frame[u][-1]].min()) for u in range(m)])
     bonus = np.zeros((m, m))
     for b in range(B - 1):  # the current neighbours (either way the whole page is read)
@@ -209,14 +270,34 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
     return grid.copy(), info
 
 
+def _turn_moves(C: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every in-row move of :func:`turn_segments` as (order, turned) rows: a segment turned over
+    in place (not the whole row), or two pieces that exchange places, both turned over."""
+    perms, turns = [], []
+    for i in range(C):
+        for j in range(i + 1, C + 1):
+            if j - i < C:
+                p, t = np.arange(C), np.zeros(C, bool)
+                p[i:j], t[i:j] = np.arange(i, j)[::-1], True
+                perms.append(p)
+                turns.append(t)
+            if j < C and j - i >= 2:
+                p, t = np.arange(C), np.zeros(C, bool)
+                p[i], p[j], t[i], t[j] = j, i, True, True
+                perms.append(p)
+                turns.append(t)
+    return np.array(perms).reshape(-1, C), np.array(turns).reshape(-1, C)
+
+
 def turn_segments(G: np.ndarray, J: np.ndarray, To: np.ndarray, start: np.ndarray, end: np.ndarray,
-                  n: int, min_gain: float = 0.0, rounds: int | None = None) -> np.ndarray:
-    """Turn over segments of rows in place (the segment's pieces swap faces, its order reverses)
-    while the page energy drops by more than ``min_gain``: the best move of the whole page first.
-    Mends rows built partly from the wrong faces (one piece, or a run of pieces, whose faces were
-    put on the wrong pages). ``G`` (R, C) holds frame ids (``k + n``: piece k turned over); ``J``,
-    ``To`` (2n, 2n) the left-right and top-bottom costs of the frame, ``start``/``end`` (2n,) the
-    rewards for starting / ending a row. Whole rows are left to :func:`arrange_blocks`.
+                  n: int, min_gain: float = 0.0, heights=BAND_HEIGHTS, rounds: int | None = None) -> np.ndarray:
+    """Turn over segments of rows in place (the segment's pieces swap faces, its order reverses),
+    or exchange two pieces of a row turning both over, in bands of 1-3 rows alike, while the page
+    energy drops by more than ``min_gain``: the best move of the whole page first. Mends rows
+    built partly from the wrong faces (a piece, or a run of pieces, whose faces were put on the
+    wrong pages). ``G`` (R, C) holds frame ids (``k + n``: piece k turned over); ``J``, ``To``
+    (2n, 2n) the left-right and top-bottom costs of the frame, ``start``/``end`` (2n,) the rewards
+    for starting / ending a row. Whole rows are left to :func:`arrange_blocks`.
 
     >>> J = np.ones((4, 4)); J[0, 1] = 0; J[3, 2] = 0   # 0 then 1, or both turned: 3 then 2
     >>> turn_segments(np.array([[0, 3]]), J, np.zeros((4, 4)), np.zeros(4), np.zeros(4), 2).tolist()
@@ -224,34 +305,41 @@ def turn_segments(G: np.ndarray, J: np.ndarray, To: np.ndarray, start: np.ndarra
     """
     G = G.copy()
     R, C = G.shape
-    segs = [(i, j) for i in range(C) for j in range(i + 1, C + 1) if j - i < C]
-    if not segs:
+    perm, turn = _turn_moves(C)
+    if not len(perm):
         return G
-    perm = np.tile(np.arange(C), (len(segs), 1))
-    turn = np.zeros((len(segs), C), bool)
-    for k, (i, j) in enumerate(segs):
-        perm[k, i:j] = np.arange(i, j)[::-1]
-        turn[k, i:j] = True
 
-    def energies(r: int, rows: np.ndarray) -> np.ndarray:
-        e = J[rows[:, :-1], rows[:, 1:]].sum(1) - start[rows[:, 0]] - end[rows[:, -1]]
-        if r > 0:
-            e += To[G[r - 1][None, :], rows].sum(1)
-        if r < R - 1:
-            e += To[rows, G[r + 1][None, :]].sum(1)
+    def band_energy(r0: int, band: np.ndarray) -> np.ndarray:
+        """Energy of candidate bands (h, K, C) put at rows r0..: their seams and their top-bottom
+        seams to the rows above and below."""
+        h = band.shape[0]
+        e = (J[band[:, :, :-1], band[:, :, 1:]].sum(-1) - start[band[:, :, 0]] - end[band[:, :, -1]]).sum(0)
+        for t in range(h - 1):
+            e += To[band[t], band[t + 1]].sum(-1)
+        if r0 > 0:
+            e += To[G[r0 - 1][None, :], band[0]].sum(-1)
+        if r0 + h < R:
+            e += To[band[-1], G[r0 + h][None, :]].sum(-1)
         return e
 
+    cache: dict = {}  # (h, r0) -> best move of that band (gain, new rows); stale near changed rows
     for _ in range(rounds if rounds is not None else 4 * R):
         best = (-min_gain, None)
-        for r in range(R):
-            cand = G[r][perm]
-            cand = np.where(turn, np.where(cand < n, cand + n, cand - n), cand)
-            d = energies(r, cand) - energies(r, G[r][None, :])[0]
-            k = int(np.argmin(d))
-            if d[k] < best[0]:
-                best = (float(d[k]), (r, cand[k]))
+        for h in heights:
+            for r0 in range(R - h + 1):
+                if (h, r0) not in cache:
+                    band = G[r0:r0 + h]
+                    cand = band[:, perm]  # (h, K, C)
+                    cand = np.where(turn[None], np.where(cand < n, cand + n, cand - n), cand)
+                    d = band_energy(r0, cand) - band_energy(r0, band[:, None, :])[0]
+                    k = int(np.argmin(d))
+                    cache[h, r0] = (float(d[k]), cand[:, k])
+                if cache[h, r0][0] < best[0]:
+                    best = (cache[h, r0][0], (r0, cache[h, r0][1]))
         if best[1] is None:
             break
-        r, row = best[1]
-        G[r] = row
+        r0, rows = best[1]
+        G[r0:r0 + len(rows)] = rows
+        lo, hi = r0 - 1, r0 + len(rows)  # bands that touch or neighbour the changed rows
+        cache = {key: v for key, v in cache.items() if key[1] > hi or key[1] + key[0] - 1 < lo}
     return G
