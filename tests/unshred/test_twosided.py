@@ -140,3 +140,20 @@ def test_solve_two_sided_page_whose_rows_only_the_text_orders(monkeypatch):
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["perfect"]
     monkeypatch.setattr(solver, "TURN_BLOCKS", False)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["neighbour"] < 0.9
+
+
+def test_rows_turned_back_by_type_style_alone():
+    """Both pages on one line grid without any paragraph break at a cut: only the style tells them
+    apart (the back page's lines are dashed, as a different typeface would be)."""
+    front, back = _page(set()), _page(set())
+    back[:, 1::3] = 0.0  # strokes 2 px wide instead of one long run
+    X, truth = _pieces(front, back)
+    n = X.shape[0]
+    top, bottom = _anchors(truth, n)
+    To = np.zeros((2 * n, 2 * n))
+    for rows in ([1], [2], [1, 2]):
+        Xt, gt = _turn(X, truth, rows)
+        g, info = arrange_blocks(gt, Xt, To, top, bottom)
+        assert _recovered(g, truth, n), rows
+        g, info = arrange_blocks(gt, Xt, To, top, bottom, kappa_style=0.0)  # without the style: a tie
+        assert not info["changed"]
