@@ -36,11 +36,16 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    rows exchange an aligned column range with another band at once (the page arranged again,
    kept if its energy drops), and on pages up to 250 pieces a last repair exchanges segments of
    up to 6 pieces between rows (kept if the energy drops). Two-sided rows may be
-   turned over when the whole page gets cheaper.
+   turned over when the whole page gets cheaper; then (:mod:`~kexue.unshred.twosided`) runs of
+   pieces are turned over where the energy drops, and blocks of rows are re-ordered and turned
+   over by an exact search on the top-bottom seams plus what the text says across each cut:
+   paragraph breaks (a short line above <-> an indented line below), line pitch, type style.
 
 Limits (measured): rows separated by a cut that runs through blank paper on every piece can
 trade places (and on two-sided pages with a common line grid be turned over) at no cost to any
 seam; such pages have several equally good solutions, and no seam score can pick the true one.
+On two-sided pages the text cues settle many of them; a block of rows none of whose boundaries
+shows a paragraph break, on pages set alike, can still come out turned over.
 """
 
 from __future__ import annotations
@@ -107,6 +112,7 @@ COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange p
 LONG_REPAIR = 6  # longest segment of a last repair pass on pages up to 250 pieces (0 = off)
 BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are exchanged (empty = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
+FACE_SEAMS = "pred"  # seam costs that assign the faces to pages: prediction errors, or "mix" (as SEAM)
 TURN_BLOCKS = True  # two-sided: blocks of rows re-ordered and turned by seams and text cues (twosided.py)
 TURN_SEGMENTS = True  # ... after segments of rows turned over where the page energy drops
 SEG_MIN_GAIN = 1.0  # least energy drop of a segment turn (a typical best seam costs about 1)
@@ -249,7 +255,8 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
     faces = denoise(pieces.ink.reshape(2 * n, 1, *pieces.shape))  # face 2k = a, 2k+1 = b
     edges, weak = [], []
     lr_edges = 0
-    for d in (seam_costs(faces), seam_costs(faces.swapaxes(2, 3))):
+    face_seams = _seams if FACE_SEAMS == "mix" else seam_costs
+    for d in (face_seams(faces), face_seams(faces.swapaxes(2, 3))):
         lr_edges = lr_edges or len(edges)
         s0 = _scale(d)
         for k in range(n):  # a piece's own faces are never neighbours
@@ -281,7 +288,7 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
     if FACE_TOUR and rows is not None and rows > 1:
         # rows of faces: one travelling-salesman tour through all faces of both pages splits
         # them into 2 * rows rows, each from one page; neighbours in a row vote "same page"
-        lr = seam_costs(faces)
+        lr = face_seams(faces)
         lr = lr / _scale(lr)
         for k in range(n):
             lr[2 * k, 2 * k + 1] = lr[2 * k + 1, 2 * k] = np.inf

@@ -1,4 +1,4 @@
-"""Two-sided pages: which blocks of rows lie on which page, and in which order.
+"""Two-sided pages: which rows (and pieces) lie on which page, and in which order.
 
 A row of two-sided pieces turned over (every piece's faces swap pages, the row's order reverses)
 is a valid strip of the *other* page. Where the cut above and below a block of rows runs through
@@ -10,11 +10,19 @@ first one below are consecutive lines of one page, so
 
 * a paragraph ends on the line above (a short line) exactly when the line below starts one (an
   indented line): the typesetting rule of printed paragraphs, English and Chinese alike;
-* the two lines are one line pitch apart on that page (its own pitch and phase).
+* the two lines are one line pitch apart on that page (its own pitch and phase);
 
-:func:`arrange_blocks` cuts the page into blocks at the cuts that are blank on both faces and
-re-orders and turns the blocks by an exact shortest path over (block, orientation) nodes on the
-top-bottom seams plus these text cues; the current arrangement wins every tie.
+and all rows of one page are set in one type style (:func:`style`: stroke and letter run
+lengths), which splits the rows in two when the pages use different typefaces or sizes and is
+silent when they do not.
+
+:func:`turn_segments` first turns over runs of pieces inside rows (bands of 1-3 rows alike)
+where the page energy drops: pieces whose faces went to the wrong pages at the start. Then
+:func:`arrange_blocks` cuts the page into blocks at every cut (on tall pages at the least certain
+ones, blank cuts first) and re-orders and turns the blocks by an exact shortest path over
+(block, orientation) nodes on the top-bottom seams plus these text cues; the current arrangement
+wins every tie. Blocks whose every boundary is silent (no paragraph break, one style, one line
+grid) stay as they were: pixels cannot tell their side.
 """
 
 from __future__ import annotations
