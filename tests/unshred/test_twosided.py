@@ -157,3 +157,20 @@ def test_rows_turned_back_by_type_style_alone():
         assert _recovered(g, truth, n), rows
         g, info = arrange_blocks(gt, Xt, To, top, bottom, kappa_style=0.0)  # without the style: a tie
         assert not info["changed"]
+
+
+def test_frame_energy_sees_turned_rows_not_the_turned_page():
+    """Two-sided solutions with different faces compare on one scale: the same page read from its
+    back costs the same, a row turned over costs more."""
+    from kexue.unshred import score, shred, solve, solver, text_page
+
+    s = shred(text_page(720, 1000, seed=6), 5, 6, seed=6, back=text_page(720, 1000, seed=7))
+    sol = solve(s.pieces, 5, 6)
+    assert score(s.true_grid, sol.grid, s.true_back)["perfect"]
+    back = solver.Solution(s.pieces, sol.index[:, ::-1].copy(), 1 - sol.front, sol.lr_conf, sol.tb_conf)
+    turned = solver.Solution(s.pieces, sol.index.copy(), sol.front.copy(), sol.lr_conf, sol.tb_conf)
+    turned.front[turned.index[2]] ^= 1
+    turned.index[2] = turned.index[2][::-1]
+    e = solver._frame_energy(s.pieces, sol, sol)
+    assert abs(solver._frame_energy(s.pieces, back, sol) - e) < 0.01 * abs(e) + 0.05
+    assert solver._frame_energy(s.pieces, turned, sol) > e + 5.0

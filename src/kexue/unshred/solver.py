@@ -112,6 +112,7 @@ COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange p
 LONG_REPAIR = 6  # longest segment of a last repair pass on pages up to 250 pieces (0 = off)
 BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are exchanged (empty = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
+RESOLVE = 1  # two-sided: solve again from the faces as corrected when this many pieces were turned late (0 = off)
 FACE_SEAMS = "pred"  # seam costs that assign the faces to pages: prediction errors, or "mix" (as SEAM)
 TURN_BLOCKS = True  # two-sided: blocks of rows re-ordered and turned by seams and text cues (twosided.py)
 TURN_SEGMENTS = True  # ... after segments of rows turned over where the page energy drops
@@ -1486,18 +1487,58 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     try:  # the solver's matrix products are small: threads of the BLAS only wait on each other
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency of kexue
-        return _solve(pieces, rows, cols, constraints)
+        return _solve_twice(pieces, rows, cols, constraints)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _solve(pieces, rows, cols, constraints)
+        return _solve_twice(pieces, rows, cols, constraints)
 
 
-def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
+def _frame_energy(pieces: Pieces, sol: Solution, ref: Solution) -> float:
+    """The page energy of ``sol`` in the frame of ``ref``'s faces (every piece either way up),
+    so that two-sided solutions with different faces compare on one cost scale."""
+    n, R = pieces.n, sol.rows
+    f = ref.front
+    X = denoise(np.stack([pieces.ink[np.arange(n), f], pieces.ink[np.arange(n), 1 - f][:, :, ::-1]], axis=1))
+    Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
+    _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(_seams(X)), _scale(_seams(X.swapaxes(2, 3)))))
+    lam = LAM_JUDGE_MID if SMALL_PAGE < n <= PLACE_MAX else LAM_JUDGE
+    J = Do + lam * _pair_band(ink_rows(Xo))
+    so, eo = _margins(blank_widths(Xo), R, X.shape[-1])
+    g = sol.index
+    G = np.where(sol.front[g] != f[g], g + n, g)
+    cf, Tf, so, eo = _finite_costs(J, To, so, eo)
+    return _grid_energy(G, cf, Tf, so, eo)
+
+
+def _solve_twice(pieces: Pieces, rows, cols, constraints) -> Solution:
+    """Solve; on two-sided pages where pieces had to be turned over late (their faces were put on
+    the wrong pages at the start, so rows were built from mixed faces), solve again from the
+    corrected faces and keep the solution with the lower page energy."""
+    _LAST.pop("blocks", None)
+    _LAST.pop("resolve", None)
+    sol = _solve(pieces, rows, cols, constraints)
+    info = _LAST.get("blocks", {})
+    if not (RESOLVE and pieces.two_sided and info.get("segments", 0) >= RESOLVE):
+        return sol
+    last = dict(_LAST)
+    sol2 = _solve(pieces, rows, cols, constraints, front=sol.front.copy())
+    e1, e2 = _frame_energy(pieces, sol, sol), _frame_energy(pieces, sol2, sol)
+    _LAST["resolve"] = (e1, e2)
+    if e2 < e1 - 1e-9:
+        sol2.times["total"] += sol.times["total"]
+        return sol2
+    _LAST.update(last)
+    _LAST["resolve"] = (e1, e2)
+    return sol
+
+
+def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     t0 = time.perf_counter()
     times: dict[str, float] = {}
     R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
     n = pieces.n
     if pieces.two_sided:
-        front = assign_faces(pieces, R if C > 1 else None)
+        if front is None:
+            front = assign_faces(pieces, R if C > 1 else None)
         f = pieces.ink[np.arange(n), front]
         b = pieces.ink[np.arange(n), 1 - front][:, :, ::-1]
         X = np.stack([f, b], axis=1)
