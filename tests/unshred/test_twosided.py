@@ -13,13 +13,13 @@ from kexue.unshred.twosided import arrange_blocks, blank_cuts, text_lines
 ROWS, COLS, RH, PW = 4, 6, 40, 10  # rows x cols of pieces, row height, piece width (px)
 
 
-def _page(par_ends: set[int], y0: int = 2) -> np.ndarray:
+def _page(par_ends: set[int], y0: int = 2, pitch: int = 10) -> np.ndarray:
     """A page of bar-shaped text lines (height 4, pitch 10, the first at ``y0``: with y0 = 2..5
     every cut at 40 px runs through a gap); a paragraph ends on the lines in ``par_ends`` (short
     line) and the next line is indented."""
     page = np.zeros((ROWS * RH, COLS * PW))
-    for k in range(ROWS * 4):
-        y = y0 + 10 * k
+    for k in range((ROWS * RH - y0 - 4) // pitch + 1):
+        y = y0 + pitch * k
         x0 = 11 if k - 1 in par_ends or k == 0 else 3
         x1 = 30 if k in par_ends else 57
         page[y:y + 4, x0:x1] = 1.0
@@ -174,3 +174,17 @@ def test_frame_energy_sees_turned_rows_not_the_turned_page():
     e = solver._frame_energy(s.pieces, sol, sol)
     assert abs(solver._frame_energy(s.pieces, back, sol) - e) < 0.01 * abs(e) + 0.05
     assert solver._frame_energy(s.pieces, turned, sol) > e + 5.0
+
+
+def test_rows_put_back_in_order_by_line_phase():
+    """Lines 12 px apart on rows 40 px high: each row starts its lines 4 px further on (mod 12), so
+    rows in the wrong order break the line phase even where cuts run through text."""
+    X, truth = _pieces(_page(set(), pitch=12), _page(set(), pitch=12))
+    n = X.shape[0]
+    To = np.zeros((2 * n, 2 * n))
+    for perm in ([0, 2, 1, 3], [0, 3, 1, 2]):
+        g, info = arrange_blocks(truth[perm], X, To, *_anchors(truth, n))
+        assert info["changed"] and _recovered(g, truth, n), perm
+    # without the line geometry nothing tells the middle rows apart
+    g, info = arrange_blocks(truth[[0, 2, 1, 3]], X, To, *_anchors(truth, n), kappa_phase=0.0, kappa_pitch=0.0)
+    assert not info["changed"]

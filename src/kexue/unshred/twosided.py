@@ -35,6 +35,7 @@ from .paths import held_karp
 KAPPA_PARA = 0.25  # cost (per column of pieces) of a paragraph mismatch across a blank cut, per page
 KAPPA_PITCH = 0.25  # cost (per column) of two lines half a pitch off their page's line pitch, per page
 TIE = 1e-3  # bonus (per column) of the current neighbours: ties keep the current arrangement
+KAPPA_PHASE = 0.1  # cost (per column, per pixel) of line phase broken across a cut, per page (as NU_PHASE)
 KAPPA_STYLE = 1.0  # cost (per column) of a row whose type style fits the other page, per unit of ...
 STYLE_DEAD = 0.1  # ... L1 distance of run-length histograms beyond this (same typeface: below 0.05)
 STYLE_CLIP = 1.0  # ... and at most this (different typefaces: 0.3-3)
@@ -184,7 +185,7 @@ def style_costs(desc: np.ndarray, iters: int = 10) -> np.ndarray:
 
 def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.ndarray, bottom_w: np.ndarray,
                    mu: float = 0.3, kappa_para: float = KAPPA_PARA, kappa_pitch: float = KAPPA_PITCH,
-                   kappa_style: float = KAPPA_STYLE) -> tuple[np.ndarray, dict]:
+                   kappa_style: float = KAPPA_STYLE, kappa_phase: float = KAPPA_PHASE) -> tuple[np.ndarray, dict]:
     """Re-order and turn over the blocks of rows between blank cuts (see the module docstring).
 
     ``grid`` (R, C) holds piece indices; ``X`` (n, 2, H, W) the pieces with face 0 on the front
@@ -219,37 +220,68 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
     blocks = [grid[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     B = len(blocks)
     info["blocks"] = B
+    info["bounds"] = bounds
     if B < 2 or B > MAX_BLOCKS:
         return grid.copy(), info
     # text lines of every row, per page (face), read normally
     lines = [[text_lines(_row_strip(X, grid[r], f)) for r in range(R)] for f in (0, 1)]
     stats = [_page_stats(lines[f]) for f in (0, 1)]
 
+    def own(f: int, r: int) -> tuple[float, float | None]:
+        """Line height and pitch of row r's face f from its own complete lines (the pages' figures
+        mix both pages while rows are still turned wrongly), else the page's."""
+        full = [ln for ln in lines[f][r] if ln[4]]
+        h = float(np.median([ln[1] - ln[0] for ln in full])) if full else stats[f][2]
+        steps = [b[0] - a[0] for a, b in zip(lines[f][r][:-1], lines[f][r][1:], strict=True) if a[4] and b[4]]
+        return max(h, 1.0), float(np.median(steps)) if steps else stats[f][3]
+
+    row_own = [[own(f, r) for r in range(R)] for f in (0, 1)]
+    H = X.shape[2]
+
+    def phase(f: int, r: int, pitch: float) -> float | None:
+        """Circular mean (mod pitch) of where row r's lines start on face f (lines cut at the top
+        edge have no start)."""
+        st = np.array([ln[0] for ln in lines[f][r] if ln[0] > 0], dtype=float)
+        if not st.size:
+            return None
+        return float(np.angle(np.exp(2j * np.pi * st / pitch).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
+
     def edge(b: int, o: int, f: int, last: bool):
         """The line next to the top (or bottom) edge of block b in orientation o, on page f of
-        the arrangement: turned blocks show their other face on page f."""
+        the arrangement (turned blocks show their other face on page f), with its row's line
+        height and pitch."""
         rows = range(bounds[b], bounds[b + 1])
         r = rows[-1] if last else rows[0]
         ls = lines[f ^ o][r]
         if not ls:
             return None
         ln = ls[-1] if last else ls[0]
-        return ln if ln[4] else None
+        return (ln, row_own[f ^ o][r]) if ln[4] else None
 
     def cue(b: int, o: int, b2: int, o2: int) -> float:
         c = 0.0
+        ra, rz = bounds[b + 1] - 1, bounds[b2]
+        for f in (0, 1):  # line phase across the cut: a line at y above is one at y - H (mod pitch) below
+            pitch = row_own[f ^ o][ra][1] or row_own[f ^ o2][rz][1]
+            if kappa_phase and pitch:
+                pa, pz = phase(f ^ o, ra, pitch), phase(f ^ o2, rz, pitch)
+                if pa is not None and pz is not None:
+                    d = (pz - pa + H) % pitch
+                    c += kappa_phase * min(d, pitch - d)
         for f in (0, 1):
-            a, z = edge(b, o, f, True), edge(b2, o2, f, False)
-            if a is None or z is None:
+            ea, ez = edge(b, o, f, True), edge(b2, o2, f, False)
+            if ea is None or ez is None:
                 continue
+            (a, (ha, pa)), (z, (hz, pz)) = ea, ez
             # each line is judged on the margins of the face it is read from (so that turning the
-            # whole page over changes nothing)
+            # whole page over changes nothing), in its own row's line height; the pitch expected
+            # across the cut is the upper row's own
             sa, sz = stats[f ^ o], stats[f ^ o2]
             if sa[2] <= 1.0 or sz[2] <= 1.0:
                 continue
-            short = _ramp((sa[1] - a[3]) / sa[2])
-            indent = _ramp((z[2] - sz[0]) / sz[2])
-            pitch = 0.5 * (sa[3] + sz[3]) if sa[3] and sz[3] else None
+            short = _ramp((sa[1] - a[3]) / ha)
+            indent = _ramp((z[2] - sz[0]) / hz)
+            pitch = pa or pz
             c += kappa_para * abs(short - indent)
             if pitch:
                 dist = (X.shape[2] - a[0]) + z[0]  # line start to line start across the cut
