@@ -113,6 +113,7 @@ LONG_REPAIR = 6  # longest segment of a last repair pass on pages up to 250 piec
 BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are exchanged (empty = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 RESOLVE = 1  # two-sided: solve again from the faces as corrected when this many pieces were turned late (0 = off)
+RESOLVE_MAX = 1  # ... at most this many times
 FACE_SEAMS = "pred"  # seam costs that assign the faces to pages: prediction errors, or "mix" (as SEAM)
 TURN_BLOCKS = True  # two-sided: blocks of rows re-ordered and turned by seams and text cues (twosided.py)
 TURN_SEGMENTS = True  # ... after segments of rows turned over where the page energy drops
@@ -1512,23 +1513,28 @@ def _frame_energy(pieces: Pieces, sol: Solution, ref: Solution) -> float:
 def _solve_twice(pieces: Pieces, rows, cols, constraints) -> Solution:
     """Solve; on two-sided pages where pieces had to be turned over late (their faces were put on
     the wrong pages at the start, so rows were built from mixed faces), solve again from the
-    corrected faces and keep the solution with the lower page energy."""
+    corrected faces (up to ``RESOLVE_MAX`` times) and keep the solution with the lowest page
+    energy."""
     _LAST.pop("blocks", None)
     _LAST.pop("resolve", None)
     sol = _solve(pieces, rows, cols, constraints)
-    info = _LAST.get("blocks", {})
-    if not (RESOLVE and pieces.two_sided and info.get("segments", 0) >= RESOLVE):
-        return sol
-    last = dict(_LAST)
-    sol2 = _solve(pieces, rows, cols, constraints, front=sol.front.copy())
-    e1, e2 = _frame_energy(pieces, sol, sol), _frame_energy(pieces, sol2, sol)
-    _LAST["resolve"] = (e1, e2)
-    if e2 < e1 - 1e-9:
-        sol2.times["total"] += sol.times["total"]
-        return sol2
+    best, e_best, last, energies = sol, None, dict(_LAST), []
+    for _ in range(RESOLVE_MAX if RESOLVE and pieces.two_sided else 0):
+        if _LAST.get("blocks", {}).get("segments", 0) < RESOLVE:
+            break
+        if e_best is None:
+            e_best = _frame_energy(pieces, best, sol)
+            energies.append(e_best)
+        sol = _solve(pieces, rows, cols, constraints, front=sol.front.copy())
+        e = _frame_energy(pieces, sol, best)
+        energies.append(e)
+        if e < e_best - 1e-9:
+            e_best = _frame_energy(pieces, sol, sol)  # on its own faces' scale from now on
+            sol.times["total"] += best.times["total"]
+            best, last = sol, dict(_LAST)
     _LAST.update(last)
-    _LAST["resolve"] = (e1, e2)
-    return sol
+    _LAST["resolve"] = energies
+    return best
 
 
 def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
