@@ -1659,7 +1659,8 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                 if e_new < e_old:
                     grid, front, X, M, widths = grid2, front2, X2, M2, w2
                     D0, T0, D, T = c2
-            if TURN_BLOCKS and not transposed:  # blocks between blank cuts: the text decides (twosided.py)
+            if TURN_BLOCKS and not transposed and not constraints:  # rows and blocks: seams and text (twosided.py;
+                # skipped under --lock/--forbid, which its frame costs do not carry)
                 res = _turn_blocks(grid, X, D0, T0)
                 if res is not None:
                     grid, turned = res
