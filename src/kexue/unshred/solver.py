@@ -36,11 +36,16 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    rows exchange an aligned column range with another band at once (the page arranged again,
    kept if its energy drops), and on pages up to 250 pieces a last repair exchanges segments of
    up to 6 pieces between rows (kept if the energy drops). Two-sided rows may be
-   turned over when the whole page gets cheaper.
+   turned over when the whole page gets cheaper; then (:mod:`~kexue.unshred.twosided`) runs of
+   pieces are turned over where the energy drops, and blocks of rows are re-ordered and turned
+   over by an exact search on the top-bottom seams plus what the text says across each cut:
+   paragraph breaks (a short line above <-> an indented line below), line pitch, type style.
 
 Limits (measured): rows separated by a cut that runs through blank paper on every piece can
 trade places (and on two-sided pages with a common line grid be turned over) at no cost to any
 seam; such pages have several equally good solutions, and no seam score can pick the true one.
+On two-sided pages the text cues settle many of them; a block of rows none of whose boundaries
+shows a paragraph break, on pages set alike, can still come out turned over.
 """
 
 from __future__ import annotations
@@ -107,6 +112,12 @@ COHERE = 0.01  # weight of the rows' text-line disagreement in a last exchange p
 LONG_REPAIR = 6  # longest segment of a last repair pass on pages up to 250 pieces (0 = off)
 BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are exchanged (empty = off)
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
+RESOLVE = 1  # two-sided: solve again from the faces as corrected when this many pieces were turned late (0 = off)
+RESOLVE_MAX = 1  # ... at most this many times
+FACE_SEAMS = "pred"  # seam costs that assign the faces to pages: prediction errors, or "mix" (as SEAM)
+TURN_BLOCKS = True  # two-sided: blocks of rows re-ordered and turned by seams and text cues (twosided.py)
+TURN_SEGMENTS = True  # ... after segments of rows turned over where the page energy drops
+SEG_MIN_GAIN = 1.0  # least energy drop of a segment turn (a typical best seam costs about 1)
 
 
 @dataclass
@@ -246,7 +257,8 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
     faces = denoise(pieces.ink.reshape(2 * n, 1, *pieces.shape))  # face 2k = a, 2k+1 = b
     edges, weak = [], []
     lr_edges = 0
-    for d in (seam_costs(faces), seam_costs(faces.swapaxes(2, 3))):
+    face_seams = _seams if FACE_SEAMS == "mix" else seam_costs
+    for d in (face_seams(faces), face_seams(faces.swapaxes(2, 3))):
         lr_edges = lr_edges or len(edges)
         s0 = _scale(d)
         for k in range(n):  # a piece's own faces are never neighbours
@@ -278,7 +290,7 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
     if FACE_TOUR and rows is not None and rows > 1:
         # rows of faces: one travelling-salesman tour through all faces of both pages splits
         # them into 2 * rows rows, each from one page; neighbours in a row vote "same page"
-        lr = seam_costs(faces)
+        lr = face_seams(faces)
         lr = lr / _scale(lr)
         for k in range(n):
             lr[2 * k, 2 * k + 1] = lr[2 * k + 1, 2 * k] = np.inf
@@ -1320,6 +1332,44 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     return out, turned
 
 
+def _turn_blocks(grid, X, D0, T0):
+    """Two-sided pages: segments of rows turned over where the page energy drops
+    (:func:`~kexue.unshred.twosided.turn_segments`, if ``TURN_SEGMENTS``), then blocks of rows
+    re-ordered and turned over by :func:`~kexue.unshred.twosided.arrange_blocks` (seams in the turned
+    frame plus paragraph and line-pitch agreement across each cut). Returns the new grid and the
+    pieces turned over (boolean, n), or None when the current arrangement stays."""
+    from .twosided import arrange_blocks, turn_segments
+
+    n, R = X.shape[0], grid.shape[0]
+    Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
+    _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(D0), _scale(T0)))
+    To = np.where(np.isfinite(To), To, BIG)
+    wo = blank_widths(Xo)
+    flip = np.zeros(n, bool)
+    if TURN_SEGMENTS:
+        lam = LAM_JUDGE_MID if SMALL_PAGE < n <= PLACE_MAX else LAM_JUDGE  # as _judge for n pieces
+        J = Do + lam * _pair_band(ink_rows(Xo))
+        so, eo = _margins(wo, R, X.shape[-1])
+        G1 = turn_segments(grid, np.where(np.isfinite(J), J, BIG), To, so, eo, n, SEG_MIN_GAIN)
+        if (G1 >= n).any():  # work on from the pieces as turned
+            flip = np.isin(np.arange(n), G1[G1 >= n] - n)
+            grid = G1 % n
+            X = X.copy()
+            X[flip] = X[flip][:, ::-1, :, ::-1]
+            idx = np.arange(2 * n)
+            idx[:n][flip] += n
+            idx[n:][flip] -= n
+            To = To[np.ix_(idx, idx)]
+            wo = {k: v[idx] for k, v in wo.items()}
+    G, info = arrange_blocks(grid, X, To, wo["top"].sum(1), wo["bottom"].sum(1), MU_MARGIN)
+    info["segments"] = int(flip.sum())
+    _LAST["blocks"] = info
+    if not info["changed"] and not flip.any():
+        return None
+    turned = flip ^ np.isin(np.arange(n), G[G >= n] - n)
+    return G % n, turned
+
+
 def _seams(X):
     """Seam costs of one direction: ``SEAM`` picks prediction errors ("pred"), the learnt
     likelihood ratio ("llr") or a blend of both ("mix", weight ``MIX`` on the likelihood)."""
@@ -1438,18 +1488,63 @@ def solve(pieces: Pieces, rows: int | None = None, cols: int | None = None, cons
     try:  # the solver's matrix products are small: threads of the BLAS only wait on each other
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency of kexue
-        return _solve(pieces, rows, cols, constraints)
+        return _solve_twice(pieces, rows, cols, constraints)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _solve(pieces, rows, cols, constraints)
+        return _solve_twice(pieces, rows, cols, constraints)
 
 
-def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
+def _frame_energy(pieces: Pieces, sol: Solution, ref: Solution) -> float:
+    """The page energy of ``sol`` in the frame of ``ref``'s faces (every piece either way up),
+    so that two-sided solutions with different faces compare on one cost scale."""
+    n, R = pieces.n, sol.rows
+    f = ref.front
+    X = denoise(np.stack([pieces.ink[np.arange(n), f], pieces.ink[np.arange(n), 1 - f][:, :, ::-1]], axis=1))
+    Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
+    _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(_seams(X)), _scale(_seams(X.swapaxes(2, 3)))))
+    lam = LAM_JUDGE_MID if SMALL_PAGE < n <= PLACE_MAX else LAM_JUDGE
+    J = Do + lam * _pair_band(ink_rows(Xo))
+    so, eo = _margins(blank_widths(Xo), R, X.shape[-1])
+    g = sol.index
+    G = np.where(sol.front[g] != f[g], g + n, g)
+    cf, Tf, so, eo = _finite_costs(J, To, so, eo)
+    return _grid_energy(G, cf, Tf, so, eo)
+
+
+def _solve_twice(pieces: Pieces, rows, cols, constraints) -> Solution:
+    """Solve; on two-sided pages where pieces had to be turned over late (their faces were put on
+    the wrong pages at the start, so rows were built from mixed faces), solve again from the
+    corrected faces (up to ``RESOLVE_MAX`` times) and keep the solution with the lowest page
+    energy."""
+    _LAST.pop("blocks", None)
+    _LAST.pop("resolve", None)
+    sol = _solve(pieces, rows, cols, constraints)
+    best, e_best, last, energies = sol, None, dict(_LAST), []
+    for _ in range(RESOLVE_MAX if RESOLVE and pieces.two_sided else 0):
+        if _LAST.get("blocks", {}).get("segments", 0) < RESOLVE:
+            break
+        if e_best is None:
+            e_best = _frame_energy(pieces, best, sol)
+            energies.append(e_best)
+        sol = _solve(pieces, rows, cols, constraints, front=sol.front.copy())
+        e = _frame_energy(pieces, sol, best)
+        energies.append(e)
+        if e < e_best - 1e-9:
+            e_best = _frame_energy(pieces, sol, sol)  # on its own faces' scale from now on
+            sol.times["total"] += best.times["total"]
+            best, last = sol, dict(_LAST)
+    _LAST.update(last)
+    _LAST["resolve"] = energies
+    return best
+
+
+def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     t0 = time.perf_counter()
     times: dict[str, float] = {}
     R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
     n = pieces.n
     if pieces.two_sided:
-        front = assign_faces(pieces, R if C > 1 else None)
+        if front is None:
+            front = assign_faces(pieces, R if C > 1 else None)
         f = pieces.ink[np.arange(n), front]
         b = pieces.ink[np.arange(n), 1 - front][:, :, ::-1]
         X = np.stack([f, b], axis=1)
@@ -1564,6 +1659,15 @@ def _solve(pieces: Pieces, rows, cols, constraints) -> Solution:
                 if e_new < e_old:
                     grid, front, X, M, widths = grid2, front2, X2, M2, w2
                     D0, T0, D, T = c2
+            if TURN_BLOCKS and not transposed and not constraints:  # rows and blocks: seams and text (twosided.py;
+                # skipped under --lock/--forbid, which its frame costs do not carry)
+                res = _turn_blocks(grid, X, D0, T0)
+                if res is not None:
+                    grid, turned = res
+                    front = front ^ turned
+                    X = denoise(np.stack([pieces.ink[np.arange(n), front],
+                                          pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1))
+                    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=(_scale(D0), _scale(T0)))
     times["row_order"] = time.perf_counter() - t
     if transposed:
         grid = grid.T

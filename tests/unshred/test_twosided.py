@@ -1,0 +1,190 @@
+"""Tests of kexue.unshred.twosided: blocks of rows between blank cuts turned and re-ordered by
+the paragraph and line-pitch agreement of the text lines across each cut."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from kexue.unshred import twosided
+from kexue.unshred.twosided import arrange_blocks, blank_cuts, text_lines
+
+ROWS, COLS, RH, PW = 4, 6, 40, 10  # rows x cols of pieces, row height, piece width (px)
+
+
+def _page(par_ends: set[int], y0: int = 2, pitch: int = 10) -> np.ndarray:
+    """A page of bar-shaped text lines (height 4, pitch 10, the first at ``y0``: with y0 = 2..5
+    every cut at 40 px runs through a gap); a paragraph ends on the lines in ``par_ends`` (short
+    line) and the next line is indented."""
+    page = np.zeros((ROWS * RH, COLS * PW))
+    for k in range((ROWS * RH - y0 - 4) // pitch + 1):
+        y = y0 + pitch * k
+        x0 = 11 if k - 1 in par_ends or k == 0 else 3
+        x1 = 30 if k in par_ends else 57
+        page[y:y + 4, x0:x1] = 1.0
+    return page
+
+
+def _pieces(front: np.ndarray, back: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2, H, W) pieces in true order (face 1 = back page mirrored, as the solver holds them)
+    and the true grid."""
+    bm = back[:, ::-1]
+    def cell(page, r, c):
+        return page[r * RH:(r + 1) * RH, c * PW:(c + 1) * PW]
+
+    X = np.stack([np.stack([cell(front, r, c), cell(bm, r, c)]) for r in range(ROWS) for c in range(COLS)])
+    return X, np.arange(ROWS * COLS).reshape(ROWS, COLS)
+
+
+def _turn(X, grid, rows):
+    """The pieces of ``rows`` turned over (faces swapped, mirrored; the rows read reversed)."""
+    X, grid = X.copy(), grid.copy()
+    for r in rows:
+        X[grid[r]] = X[grid[r]][:, ::-1, :, ::-1]
+        grid[r] = grid[r][::-1]
+    return X, grid
+
+
+def test_text_lines_find_lines_and_cut_ones():
+    page = _page({3})
+    lines = text_lines(page[:RH])
+    assert [ln[:2] for ln in lines] == [(2, 6), (12, 16), (22, 26), (32, 36)]
+    assert lines[0][2] == 11 and lines[3][3] == 29 and all(ln[4] for ln in lines)
+    assert not text_lines(page[4:RH])[0][4]  # a line cut by the strip's edge is not complete
+
+
+def _anchors(truth, n):
+    """Blank page margins: the first row's pieces have blank tops, the last row's blank bottoms."""
+    top, bottom = np.zeros(2 * n), np.zeros(2 * n)
+    top[truth[0]] = top[truth[0] + n] = 10
+    bottom[truth[-1]] = bottom[truth[-1] + n] = 10
+    return top, bottom
+
+
+def _recovered(g, truth, n) -> bool:
+    base = np.where(g >= n, g - n, g)
+    return bool((base == truth).all() or (base == truth[:, ::-1]).all())
+
+
+# the front page has one paragraph break at a cut, the back three; the back's lines sit 3 px lower
+# (another line phase): every arrangement but the truth breaks a paragraph or the line pitch
+FRONT_ENDS, BACK_ENDS, BACK_Y0 = {7}, {3, 7, 11}, 5
+
+
+def test_blocks_turned_back_by_paragraph_and_pitch_cues():
+    X, truth = _pieces(_page(FRONT_ENDS), _page(BACK_ENDS, BACK_Y0))
+    assert blank_cuts(X, truth).all()
+    n = X.shape[0]
+    top, bottom = _anchors(truth, n)
+    To = np.zeros((2 * n, 2 * n))
+    g, info = arrange_blocks(truth, X, To, top, bottom)  # the truth is kept as it is
+    assert not info["changed"] and (g == truth).all() and info["blocks"] == ROWS
+    for turns in itertools.product([0, 1], repeat=ROWS):
+        rows = [r for r in range(ROWS) if turns[r]]
+        if not rows:
+            continue
+        Xt, gt = _turn(X, truth, rows)
+        g, info = arrange_blocks(gt, Xt, To, top, bottom)
+        assert _recovered(g, truth, n), turns
+        # the rows turned on input come back as frame ids k + n (or all others, for the back page)
+        turned = (g >= n).all(1)
+        assert turned.tolist() in ([r in rows for r in range(ROWS)], [r not in rows for r in range(ROWS)])
+
+
+def test_blocks_put_back_in_order_by_paragraph_cues():
+    X, truth = _pieces(_page(FRONT_ENDS), _page(BACK_ENDS, BACK_Y0))
+    n = X.shape[0]
+    top, bottom = _anchors(truth, n)
+    for perm in ([0, 2, 1, 3], [0, 1, 3, 2], [0, 3, 2, 1]):
+        g, info = arrange_blocks(truth[perm], X, np.zeros((2 * n, 2 * n)), top, bottom)
+        assert info["changed"] and _recovered(g, truth, n), perm
+
+
+def test_blank_cuts_mode_leaves_inked_cuts_alone(monkeypatch):
+    X, truth = _pieces(_page(FRONT_ENDS), _page(BACK_ENDS, BACK_Y0))
+    X[:, 0, [0, -1], :] = 1.0  # ink across every cut: seams decide, not the text cues
+    n = X.shape[0]
+    monkeypatch.setattr(twosided, "CUTS", "blank")
+    g, info = arrange_blocks(truth[[0, 2, 1, 3]], X, np.zeros((2 * n, 2 * n)), *_anchors(truth, n))
+    assert info["blocks"] == 1 and not info["changed"]
+
+
+def test_rows_turned_back_by_seams_at_inked_cuts():
+    X, truth = _pieces(_page(FRONT_ENDS), _page(BACK_ENDS, BACK_Y0))
+    X[:, :, [0, -1], :] = 1.0  # every cut runs through ink on both faces: no text cue
+    n = X.shape[0]
+    To = np.ones((2 * n, 2 * n))  # the true top-bottom neighbours are the cheap ones, either way up
+    for r in range(ROWS - 1):
+        To[truth[r], truth[r + 1]] = 0.0
+        To[truth[r][::-1] + n, truth[r + 1][::-1] + n] = 0.0
+    for rows in ([1], [2, 3], [0, 2]):
+        Xt, gt = _turn(X, truth, rows)
+        # the frame of the turned input: its piece k + n is the true piece k + n's partner
+        idx = np.arange(2 * n)
+        flip = np.isin(np.arange(n), truth[rows])
+        idx[:n][flip] += n
+        idx[n:][flip] -= n
+        g, info = arrange_blocks(gt, Xt, To[np.ix_(idx, idx)], *_anchors(truth, n))
+        assert info["blocks"] == ROWS and info["changed"] and _recovered(g, truth, n), rows
+
+
+def test_solve_two_sided_page_whose_rows_only_the_text_orders(monkeypatch):
+    """A rendered two-sided page (11 x 19, 36 px type) cut through blank paper on both faces
+    every three rows: the seams cannot order those blocks (3 rows are 10 line pitches: the same
+    line phase), the paragraph breaks across the cuts can."""
+    from kexue.unshred import score, shred, solve, solver, text_page
+
+    kw = dict(lang="en", font_size=36, line_spacing=1.5)
+    s = shred(text_page(1368, 1980, seed=219, **kw), 11, 19, seed=219, back=text_page(1368, 1980, seed=1219, **kw))
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["perfect"]
+    monkeypatch.setattr(solver, "TURN_BLOCKS", False)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["neighbour"] < 0.9
+
+
+def test_rows_turned_back_by_type_style_alone():
+    """Both pages on one line grid without any paragraph break at a cut: only the style tells them
+    apart (the back page's lines are dashed, as a different typeface would be)."""
+    front, back = _page(set()), _page(set())
+    back[:, 1::3] = 0.0  # strokes 2 px wide instead of one long run
+    X, truth = _pieces(front, back)
+    n = X.shape[0]
+    top, bottom = _anchors(truth, n)
+    To = np.zeros((2 * n, 2 * n))
+    for rows in ([1], [2], [1, 2]):
+        Xt, gt = _turn(X, truth, rows)
+        g, info = arrange_blocks(gt, Xt, To, top, bottom)
+        assert _recovered(g, truth, n), rows
+        g, info = arrange_blocks(gt, Xt, To, top, bottom, kappa_style=0.0)  # without the style: a tie
+        assert not info["changed"]
+
+
+def test_frame_energy_sees_turned_rows_not_the_turned_page():
+    """Two-sided solutions with different faces compare on one scale: the same page read from its
+    back costs the same, a row turned over costs more."""
+    from kexue.unshred import score, shred, solve, solver, text_page
+
+    s = shred(text_page(720, 1000, seed=6), 5, 6, seed=6, back=text_page(720, 1000, seed=7))
+    sol = solve(s.pieces, 5, 6)
+    assert score(s.true_grid, sol.grid, s.true_back)["perfect"]
+    back = solver.Solution(s.pieces, sol.index[:, ::-1].copy(), 1 - sol.front, sol.lr_conf, sol.tb_conf)
+    turned = solver.Solution(s.pieces, sol.index.copy(), sol.front.copy(), sol.lr_conf, sol.tb_conf)
+    turned.front[turned.index[2]] ^= 1
+    turned.index[2] = turned.index[2][::-1]
+    e = solver._frame_energy(s.pieces, sol, sol)
+    assert abs(solver._frame_energy(s.pieces, back, sol) - e) < 0.01 * abs(e) + 0.05
+    assert solver._frame_energy(s.pieces, turned, sol) > e + 5.0
+
+
+def test_rows_put_back_in_order_by_line_phase():
+    """Lines 12 px apart on rows 40 px high: each row starts its lines 4 px further on (mod 12), so
+    rows in the wrong order break the line phase even where cuts run through text."""
+    X, truth = _pieces(_page(set(), pitch=12), _page(set(), pitch=12))
+    n = X.shape[0]
+    To = np.zeros((2 * n, 2 * n))
+    for perm in ([0, 2, 1, 3], [0, 3, 1, 2]):
+        g, info = arrange_blocks(truth[perm], X, To, *_anchors(truth, n))
+        assert info["changed"] and _recovered(g, truth, n), perm
+    # without the line geometry nothing tells the middle rows apart
+    g, info = arrange_blocks(truth[[0, 2, 1, 3]], X, To, *_anchors(truth, n), kappa_phase=0.0, kappa_pitch=0.0)
+    assert not info["changed"]
