@@ -757,36 +757,44 @@ def _order_within(grid, D, start_r, end_r) -> np.ndarray:
 
 
 def _pair_band(M: np.ndarray) -> np.ndarray:
-    """(n, n): pixel rows where exactly one of two pieces has ink (text lines that do not line
-    up), damped for nearly blank pieces (a blank margin strip is no evidence against anything).
-    ``M`` boolean (:func:`~kexue.unshred.features.ink_rows`) or a soft profile in [0, 1] (see
-    :func:`_lines`): then ``BAND_ALPHA`` of the count is as above and the rest the mean over
-    ``BAND_K`` levels t of the rows where exactly one piece's profile exceeds t (about |a - b|)."""
+    """(n, n): text lines that do not line up between two pieces, summed over pixel rows, damped
+    for nearly blank pieces (a blank margin strip is no evidence against anything). ``M`` is
+    boolean (:func:`~kexue.unshred.features.ink_rows`: the rows where exactly one piece has ink)
+    or a graded profile from :func:`_lines` (``|M_i - M_j|`` per row, from its few levels).
+
+    >>> M = np.array([[[1, 1, 0, 0]], [[1, 0.5, 0, 0]], [[0, 0, 1, 1]]])
+    >>> (_pair_band(M) * 4 / 180).round(2).tolist()
+    [[0.0, 0.5, 4.0], [0.5, 0.0, 3.5], [4.0, 3.5, 0.0]]
+    """
     m = M.reshape(M.shape[0], -1).astype(np.float64)
     b = (m > 0).astype(np.float64)
     w = np.minimum(1.0, b.sum(1) / (0.2 * b.shape[1]))
     h = M.shape[-1] / 180.0  # in units of a CUMCM piece height (180 px)
-    out = b @ (1 - b).T + (1 - b) @ b.T
-    if M.dtype != bool and BAND_ALPHA < 1:
-        soft = np.zeros_like(out)
-        for k in range(1, BAND_K + 1):
-            t = (k - 0.5) / BAND_K
-            q = (m > t).astype(np.float64)
-            soft += q @ (1 - q).T + (1 - q) @ q.T
-        out = BAND_ALPHA * out + (1 - BAND_ALPHA) * soft / BAND_K
+    levels = np.unique(m)
+    out = np.zeros((len(m), len(m)))
+    for lo, hi in zip(levels[:-1], levels[1:], strict=True):  # |a - b| = sum over levels of XOR
+        q = (m > lo).astype(np.float64)
+        out += (hi - lo) * (q @ (1 - q).T + (1 - q) @ q.T)
     return out * w[:, None] * w[None, :] / h
 
 
+def _grade(cnt: np.ndarray, alpha: float) -> np.ndarray:
+    """Row ink counts -> graded profile: ``alpha`` for any ink plus ``1 - alpha`` times the ink
+    density relative to a dense text row of the page (``BAND_REF`` quantile of the inked rows),
+    in ``BAND_K`` levels, capped at 1."""
+    nz = cnt[cnt > 0]
+    ref = max(float(np.quantile(nz, BAND_REF)), 1.0) if nz.size else 1.0
+    soft = np.clip(np.ceil(np.minimum(1.0, cnt / ref) * BAND_K - 0.5), 0, BAND_K) / BAND_K
+    return alpha * (cnt > 0) + (1.0 - alpha) * soft
+
+
 def _lines(X: np.ndarray) -> np.ndarray:
-    """Text-line profile of each piece ``(n, faces, H)``: 0 on pixel rows without ink, else the
-    row's ink pixel count relative to a dense text row of the page (``BAND_REF`` quantile of the
-    inked rows), capped at 1. Boolean ink rows when ``BAND_ALPHA`` is 1."""
+    """Graded text-line profile of each piece ``(n, faces, H)`` for :func:`_pair_band`: 0 on pixel
+    rows without ink, else ``BAND_ALPHA`` plus the rest times the row's relative ink density (see
+    :func:`_grade`). Boolean ink rows when ``BAND_ALPHA`` is 1."""
     if BAND_ALPHA >= 1:
         return ink_rows(X)
-    cnt = (X > INK).sum(axis=3).astype(np.float64)
-    nz = cnt[cnt > 0]
-    ref = float(np.quantile(nz, BAND_REF)) if nz.size else 1.0
-    return np.minimum(1.0, cnt / max(ref, 1.0))
+    return _grade((X > INK).sum(axis=3).astype(np.float64), BAND_ALPHA)
 
 
 def _judge(D: np.ndarray, M: np.ndarray) -> np.ndarray:
