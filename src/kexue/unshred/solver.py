@@ -95,7 +95,6 @@ BAND_REF = 0.9  # quantile of the inked rows' ink counts that is density 1 (a de
 # 16 x 24 90.4% -> 91.0%, a11/noise with a free pitch unchanged (98.37/100%)
 T_BASE = 1.0
 T_BORDER = True  # what a border piece pays: its edge against blank paper (else its cheapest seam)
-D_BASE = 0.0  # the same for left-right seams
 STAGE1 = 0.1
 STAGE1_LR_ONLY = True
 FACE_TOUR = True
@@ -1499,8 +1498,6 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
         T = _less_border(T, X.swapaxes(2, 3), T_BASE)
     elif T_BASE:
         T = _less_base(T, T_BASE)
-    if D_BASE:
-        D = _less_base(D, D_BASE)
     _constrain(D, lr_lock, lr_forbid)
     _constrain(T, tb_lock, tb_forbid)
     return D0, T0, D, T
