@@ -1403,7 +1403,7 @@ def _turn_blocks(grid, X, D0, T0):
     flip = np.zeros(n, bool)
     if TURN_SEGMENTS:
         lam = LAM_JUDGE_MID if SMALL_PAGE < n <= PLACE_MAX else LAM_JUDGE  # as _judge for n pieces
-        J = Do + lam * _pair_band(ink_rows(Xo))
+        J = Do + lam * _pair_band(_lines(Xo))
         so, eo = _margins(wo, R, X.shape[-1])
         G1 = turn_segments(grid, np.where(np.isfinite(J), J, BIG), To, so, eo, n, SEG_MIN_GAIN)
         if (G1 >= n).any():  # work on from the pieces as turned
@@ -1604,7 +1604,7 @@ def _frame_energy(pieces: Pieces, sol: Solution, ref: Solution) -> float:
     Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
     _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(_seams(X)), _scale(_seams(X.swapaxes(2, 3)))))
     lam = LAM_JUDGE_MID if SMALL_PAGE < n <= PLACE_MAX else LAM_JUDGE
-    J = Do + lam * _pair_band(ink_rows(Xo))
+    J = Do + lam * _pair_band(_lines(Xo))
     so, eo = _margins(blank_widths(Xo), R, X.shape[-1])
     g = sol.index
     G = np.where(sol.front[g] != f[g], g + n, g)
