@@ -47,12 +47,16 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    pieces are turned over where the energy drops, and blocks of rows are re-ordered and turned
    over by an exact search on the top-bottom seams plus what the text says across each cut:
    paragraph breaks (a short line above <-> an indented line below), line pitch, type style.
+   On one-sided pages the blocks of rows between blank cuts are re-ordered (never turned) by the
+   same text cues and the page's top and bottom margin, kept only at an exact tie of the seams.
 
 Limits (measured): rows separated by a cut that runs through blank paper on every piece can
 trade places (and on two-sided pages with a common line grid be turned over) at no cost to any
 seam; such pages have several equally good solutions, and no seam score can pick the true one.
-On two-sided pages the text cues settle many of them; a block of rows none of whose boundaries
-shows a paragraph break, on pages set alike, can still come out turned over.
+The text cues settle those with a paragraph break at a cut; blocks of rows none of whose
+boundaries shows one, with lines of one pitch and phase, stay as the seams left them (random
+text gives nothing else to tell them apart); on two-sided pages such a block, on pages set
+alike, can still come out turned over.
 """
 
 from __future__ import annotations
@@ -1439,7 +1443,7 @@ def _order_blocks(grid, X, T, widths, energy, e_best):
         return grid
     e = energy(G)
     info["energy"] = (e_best, e)
-    return G if e <= e_best + 1e-9 * max(1.0, abs(e_best)) else grid
+    return G if abs(e - e_best) <= 1e-9 * max(1.0, abs(e_best)) else grid
 
 
 def _seams(X):

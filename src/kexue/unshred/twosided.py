@@ -399,9 +399,6 @@ def turn_segments(G: np.ndarray, J: np.ndarray, To: np.ndarray, start: np.ndarra
     return G
 
 
-SEAM_WEIGHT = 1e3  # order_blocks: seams weigh this much more than the text cues (they decide first)
-
-
 def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarray, bottom_w: np.ndarray,
                  mu: float = 0.3, kappa_para: float = KAPPA_PARA, kappa_pitch: float = KAPPA_PITCH,
                  kappa_phase: float = KAPPA_PHASE) -> tuple[np.ndarray, dict]:
@@ -411,11 +408,12 @@ def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarr
 
     Between cuts through blank paper the top-bottom seams of any block order cost the same when
     the line pitch repeats from row to row, so the seam energy cannot tell (say) row blocks 1-3 and
-    7-9 apart; the text can. The search is exact over block orders (seams first, weighted
-    ``SEAM_WEIGHT``, then the cues); the current arrangement wins every tie. ``grid`` (R, C) holds
-    piece indices, ``X`` (n, 1, H, W) the pieces' ink, ``T`` (n, n) the top-bottom seam costs,
-    ``top_w`` / ``bottom_w`` (n,) blank pixel rows at the top / bottom of each piece. Returns the
-    new grid (the old one when no order is strictly cheaper) and diagnostics.
+    7-9 apart; the text can. The search is exact over block orders whose every link ties a
+    current one on the seams (no order the seams price differently); the current arrangement wins
+    every tie. ``grid`` (R, C) holds piece indices, ``X`` (n, 1, H, W) the pieces' ink, ``T``
+    (n, n) the top-bottom seam costs, ``top_w`` / ``bottom_w`` (n,) blank pixel rows at the top /
+    bottom of each piece. Returns the new grid (the old one when no order is strictly cheaper) and
+    diagnostics.
 
     >>> X = np.zeros((2, 1, 4, 3)); g, info = order_blocks(np.array([[0], [1]]), X, np.zeros((2, 2)),
     ...                                                    np.zeros(2), np.zeros(2))
@@ -481,7 +479,12 @@ def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarr
         for v in range(B):
             if u != v:
                 seam[u, v] = float(T[blocks[u][-1], blocks[v][0]].sum())
-                cost[u, v] = SEAM_WEIGHT * seam[u, v] + cue(u, v)
+                cost[u, v] = cue(u, v)
+    # only links that tie a current one on the seams (blank against blank): the seams have spoken
+    # everywhere else, and an order that they price differently is not this search's to pick
+    now = np.array([seam[b, b + 1] for b in range(B - 1)])
+    tie = np.abs(seam[:, :, None] - now[None, None]).min(-1) <= 1e-9 * max(1.0, float(np.abs(now).max()))
+    cost = np.where(tie, cost, np.inf)
     start = np.array([-mu * C * float(top_w[blk[0]].min()) for blk in blocks])
     end = np.array([-mu * C * float(bottom_w[blk[-1]].min()) for blk in blocks])
     bonus = np.zeros((B, B))
@@ -495,7 +498,9 @@ def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarr
     cur = list(range(B))
     e_cur, e_new = total(cur), total(order)
     info.update(order=order, e_cur=e_cur, e_new=e_new)
-    if e_new < e_cur - 1e-9 and order != cur:
+    s_cur, s_new = (sum(seam[u, v] for u, v in zip(o[:-1], o[1:], strict=True)) for o in (cur, order))
+    info.update(seams=(s_cur, s_new))
+    if e_new < e_cur - 1e-9 and order != cur and abs(s_new - s_cur) <= 1e-9 * max(1.0, abs(s_cur)):
         info["changed"] = True
         return np.concatenate([blocks[u] for u in order]), info
     return grid.copy(), info
