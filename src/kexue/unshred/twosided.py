@@ -408,12 +408,12 @@ def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarr
 
     Between cuts through blank paper the top-bottom seams of any block order cost the same when
     the line pitch repeats from row to row, so the seam energy cannot tell (say) row blocks 1-3 and
-    7-9 apart; the text can. The search is exact over block orders whose every link ties a
-    current one on the seams (no order the seams price differently); the current arrangement wins
-    every tie. ``grid`` (R, C) holds piece indices, ``X`` (n, 1, H, W) the pieces' ink, ``T``
-    (n, n) the top-bottom seam costs, ``top_w`` / ``bottom_w`` (n,) blank pixel rows at the top /
-    bottom of each piece. Returns the new grid (the old one when no order is strictly cheaper) and
-    diagnostics.
+    7-9 apart; the text can where a paragraph breaks at a cut. The search is exact over block
+    orders whose every link ties a current one on the seams (no order the seams price
+    differently); the current arrangement wins every tie. ``grid`` (R, C) holds piece indices,
+    ``X`` (n, 1, H, W) the pieces' ink, ``T`` (n, n) the top-bottom seam costs, ``top_w`` /
+    ``bottom_w`` (n,) blank pixel rows at the top / bottom of each piece. Returns the new grid
+    (the old one when no order is strictly cheaper) and diagnostics.
 
     >>> X = np.zeros((2, 1, 4, 3)); g, info = order_blocks(np.array([[0], [1]]), X, np.zeros((2, 2)),
     ...                                                    np.zeros(2), np.zeros(2))
