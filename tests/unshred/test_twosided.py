@@ -188,3 +188,47 @@ def test_rows_put_back_in_order_by_line_phase():
     # without the line geometry nothing tells the middle rows apart
     g, info = arrange_blocks(truth[[0, 2, 1, 3]], X, To, *_anchors(truth, n), kappa_phase=0.0, kappa_pitch=0.0)
     assert not info["changed"]
+
+
+def _para_rows(R: int = 4, C: int = 2, H: int = 20, W: int = 10):
+    """One-sided pieces of R rows x C columns: two text lines per row (blank at every cut, one
+    line pitch and phase throughout); row 1 ends a paragraph (a short last line) and row 2 starts
+    one (an indented first line)."""
+    page = np.zeros((R * H, C * W))
+    for r in range(R):
+        for k, y in enumerate((3, 13)):
+            x0 = 8 if (r, k) == (2, 0) else 1
+            x1 = 8 if (r, k) == (1, 1) else C * W - 1
+            page[r * H + y:r * H + y + 4, x0:x1] = 1.0
+    X = np.stack([page[r * H:(r + 1) * H, c * W:(c + 1) * W] for r in range(R) for c in range(C)])[:, None]
+    return X, np.arange(R * C).reshape(R, C)
+
+
+def test_order_blocks_paragraph_cue_restores_swapped_rows():
+    X, truth = _para_rows()
+    T = np.zeros((len(X), len(X)))  # every block order costs the same seams: an exact tie
+    zero = np.zeros(len(X))
+    top, bottom = zero.copy(), zero.copy()
+    top[truth[0]] = bottom[truth[-1]] = 2.0  # the page's top and bottom margin
+    for perm in ([0, 2, 1, 3], [2, 0, 3, 1], [0, 3, 2, 1]):
+        g, info = twosided.order_blocks(truth[perm], X, T, top, bottom)
+        assert info["blocks"] == 4 and info["changed"]
+        assert g.tolist() == truth.tolist(), perm
+    # the right page stays as it is, and so does any page whose cuts the text cannot tell apart
+    g, info = twosided.order_blocks(truth, X, T, zero, zero)
+    assert g.tolist() == truth.tolist() and not info["changed"]
+    flat = X.copy()
+    flat[:, :, :, :] = X[0:1]  # every row alike: every order ties, the current one wins
+    for perm in itertools.permutations(range(4)):
+        g, _ = twosided.order_blocks(truth[list(perm)], flat, T, zero, zero)
+        assert g.tolist() == truth[list(perm)].tolist()
+
+
+def test_order_blocks_seams_decide_first():
+    X, truth = _para_rows()
+    n = len(X)
+    T = np.ones((n, n))
+    g0 = truth[[0, 2, 1, 3]]
+    T[g0[:-1], g0[1:]] = 0.0  # the current order has the cheaper seams: text cues do not overrule them
+    g, info = twosided.order_blocks(g0, X, T, np.zeros(n), np.zeros(n))
+    assert g.tolist() == g0.tolist() and not info["changed"]

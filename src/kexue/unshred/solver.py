@@ -47,12 +47,16 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    pieces are turned over where the energy drops, and blocks of rows are re-ordered and turned
    over by an exact search on the top-bottom seams plus what the text says across each cut:
    paragraph breaks (a short line above <-> an indented line below), line pitch, type style.
+   On one-sided pages the blocks of rows between blank cuts are re-ordered (never turned) by the
+   same text cues and the page's top and bottom margin, kept only at an exact tie of the seams.
 
 Limits (measured): rows separated by a cut that runs through blank paper on every piece can
 trade places (and on two-sided pages with a common line grid be turned over) at no cost to any
 seam; such pages have several equally good solutions, and no seam score can pick the true one.
-On two-sided pages the text cues settle many of them; a block of rows none of whose boundaries
-shows a paragraph break, on pages set alike, can still come out turned over.
+The text cues settle those with a paragraph break at a cut; blocks of rows none of whose
+boundaries shows one, with lines of one pitch and phase, stay as the seams left them (random
+text gives nothing else to tell them apart); on two-sided pages such a block, on pages set
+alike, can still come out turned over.
 """
 
 from __future__ import annotations
@@ -139,6 +143,7 @@ RESOLVE = 1  # two-sided: solve again from the faces as corrected when this many
 RESOLVE_MAX = 1  # ... at most this many times
 FACE_SEAMS = "pred"  # seam costs that assign the faces to pages: prediction errors, or "mix" (as SEAM)
 TURN_BLOCKS = True  # two-sided: blocks of rows re-ordered and turned by seams and text cues (twosided.py)
+ORDER_BLOCKS = True  # one-sided: blocks of rows between blank cuts re-ordered by text cues where the seams tie
 TURN_SEGMENTS = True  # ... after segments of rows turned over where the page energy drops
 SEG_MIN_GAIN = 1.0  # least energy drop of a segment turn (a typical best seam costs about 1)
 
@@ -1425,6 +1430,22 @@ def _turn_blocks(grid, X, D0, T0):
     return G % n, turned
 
 
+def _order_blocks(grid, X, T, widths, energy, e_best):
+    """One-sided pages: blocks of rows between blank cuts re-ordered by the text cues across each
+    cut (:func:`~kexue.unshred.twosided.order_blocks`); kept only when the page energy stays the
+    same (an exact tie of the seams: the text decides what the pixels cannot)."""
+    from .twosided import order_blocks
+
+    Tf = np.where(np.isfinite(T), T, BIG)
+    G, info = order_blocks(grid, X, Tf, widths["top"].sum(1), widths["bottom"].sum(1), MU_MARGIN)
+    _LAST["order_blocks"] = info
+    if not info["changed"]:
+        return grid
+    e = energy(G)
+    info["energy"] = (e_best, e)
+    return G if abs(e - e_best) <= 1e-9 * max(1.0, abs(e_best)) else grid
+
+
 def _seams(X):
     """Seam costs of one direction: ``SEAM`` picks prediction errors ("pred"), the learnt
     likelihood ratio ("llr") or a blend of both ("mix", weight ``MIX`` on the likelihood)."""
@@ -1738,6 +1759,8 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                 e6 = energy(g6)  # kept even if the seams cost a little more: the text lines decided
                 _LAST["cohere"] = (e_best, e6)
                 grid, e_best = g6, e6
+        if ORDER_BLOCKS and not pieces.two_sided and not transposed:  # exact seam ties between blank cuts
+            grid = _order_blocks(grid, X, T, widths, energy, e_best)
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
             grid2, turned = _order_rows(grid, X, T, M, widths, True)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;

@@ -397,3 +397,110 @@ def turn_segments(G: np.ndarray, J: np.ndarray, To: np.ndarray, start: np.ndarra
         lo, hi = r0 - 1, r0 + len(rows)  # bands that touch or neighbour the changed rows
         cache = {key: v for key, v in cache.items() if key[1] > hi or key[1] + key[0] - 1 < lo}
     return G
+
+
+def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarray, bottom_w: np.ndarray,
+                 mu: float = 0.3, kappa_para: float = KAPPA_PARA, kappa_pitch: float = KAPPA_PITCH,
+                 kappa_phase: float = KAPPA_PHASE) -> tuple[np.ndarray, dict]:
+    """One-sided pages: re-order (never turn) the blocks of rows between blank cuts where the seams
+    tie, by the text cues of :func:`arrange_blocks` across each cut (paragraph rule, line pitch and
+    phase) and the page's top and bottom margin.
+
+    Between cuts through blank paper the top-bottom seams of any block order cost the same when
+    the line pitch repeats from row to row, so the seam energy cannot tell (say) row blocks 1-3 and
+    7-9 apart; the text can where a paragraph breaks at a cut. The search is exact over block
+    orders whose every link ties a current one on the seams (no order the seams price
+    differently); the current arrangement wins every tie. ``grid`` (R, C) holds piece indices,
+    ``X`` (n, 1, H, W) the pieces' ink, ``T`` (n, n) the top-bottom seam costs, ``top_w`` /
+    ``bottom_w`` (n,) blank pixel rows at the top / bottom of each piece. Returns the new grid
+    (the old one when no order is strictly cheaper) and diagnostics.
+
+    >>> X = np.zeros((2, 1, 4, 3)); g, info = order_blocks(np.array([[0], [1]]), X, np.zeros((2, 2)),
+    ...                                                    np.zeros(2), np.zeros(2))
+    >>> g.tolist(), info["blocks"]
+    ([[0], [1]], 2)
+    """
+    R, C = grid.shape
+    info: dict = {"blocks": 1, "changed": False}
+    if R < 2:
+        return grid.copy(), info
+    H = X.shape[-2]
+    tol = EDGE_INK * C
+    bottom = (X[grid, :, -1, :] > INK).sum(axis=(1, 2, 3))
+    top = (X[grid, :, 0, :] > INK).sum(axis=(1, 2, 3))
+    cut_at = np.flatnonzero((bottom[:-1] <= tol) & (top[1:] <= tol))
+    bounds = [0] + [int(r) + 1 for r in cut_at] + [R]
+    B = len(bounds) - 1
+    info.update(blocks=B, bounds=bounds)
+    if B < 2 or B > MAX_BLOCKS:
+        return grid.copy(), info
+    lines = [text_lines(_row_strip(X, grid[r], 0)) for r in range(R)]
+    x0, x1, h_page, pitch_page = _page_stats(lines)
+
+    def own(r: int) -> tuple[float, float | None]:
+        full = [ln for ln in lines[r] if ln[4]]
+        h = float(np.median([ln[1] - ln[0] for ln in full])) if full else h_page
+        steps = [b[0] - a[0] for a, b in zip(lines[r][:-1], lines[r][1:], strict=True) if a[4] and b[4]]
+        return max(h, 1.0), float(np.median(steps)) if steps else pitch_page
+
+    row_own = [own(r) for r in range(R)]
+
+    def phase(r: int, pitch: float) -> float | None:
+        st = np.array([ln[0] for ln in lines[r] if ln[0] > 0], dtype=float)
+        if not st.size:
+            return None
+        return float(np.angle(np.exp(2j * np.pi * st / pitch).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
+
+    def cue(b: int, b2: int) -> float:
+        """Text cues across the cut from block b's last row to block b2's first."""
+        c = 0.0
+        ra, rz = bounds[b + 1] - 1, bounds[b2]
+        pitch = row_own[ra][1] or row_own[rz][1]
+        if kappa_phase and pitch:
+            pa, pz = phase(ra, pitch), phase(rz, pitch)
+            if pa is not None and pz is not None:
+                d = (pz - pa + H) % pitch
+                c += kappa_phase * min(d, pitch - d)
+        if lines[ra] and lines[rz] and lines[ra][-1][4] and lines[rz][0][4] and h_page > 1.0:
+            a, z = lines[ra][-1], lines[rz][0]
+            (ha, pa_), (hz, pz_) = row_own[ra], row_own[rz]
+            c += kappa_para * abs(_ramp((x1 - a[3]) / ha) - _ramp((z[2] - x0) / hz))
+            pitch = pa_ or pz_
+            if pitch:
+                dist = (H - a[0]) + z[0]
+                dist_end = (H - a[1]) + z[1]
+                c += kappa_pitch * min(abs(dist - pitch), abs(dist_end - pitch), pitch / 2) / (pitch / 2)
+        return c * C
+
+    blocks = [grid[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    seam = np.full((B, B), np.inf)
+    cost = np.full((B, B), np.inf)
+    for u in range(B):
+        for v in range(B):
+            if u != v:
+                seam[u, v] = float(T[blocks[u][-1], blocks[v][0]].sum())
+                cost[u, v] = cue(u, v)
+    # only links that tie a current one on the seams (blank against blank): the seams have spoken
+    # everywhere else, and an order that they price differently is not this search's to pick
+    now = np.array([seam[b, b + 1] for b in range(B - 1)])
+    tie = np.abs(seam[:, :, None] - now[None, None]).min(-1) <= 1e-9 * max(1.0, float(np.abs(now).max()))
+    cost = np.where(tie, cost, np.inf)
+    start = np.array([-mu * C * float(top_w[blk[0]].min()) for blk in blocks])
+    end = np.array([-mu * C * float(bottom_w[blk[-1]].min()) for blk in blocks])
+    bonus = np.zeros((B, B))
+    for b in range(B - 1):
+        bonus[b, b + 1] = TIE * C
+    order = held_karp(cost - bonus, start, end)
+
+    def total(o: list[int]) -> float:
+        return float(start[o[0]] + end[o[-1]] + sum(cost[u, v] for u, v in zip(o[:-1], o[1:], strict=True)))
+
+    cur = list(range(B))
+    e_cur, e_new = total(cur), total(order)
+    info.update(order=order, e_cur=e_cur, e_new=e_new)
+    s_cur, s_new = (sum(seam[u, v] for u, v in zip(o[:-1], o[1:], strict=True)) for o in (cur, order))
+    info.update(seams=(s_cur, s_new))
+    if e_new < e_cur - 1e-9 and order != cur and abs(s_new - s_cur) <= 1e-9 * max(1.0, abs(s_cur)):
+        info["changed"] = True
+        return np.concatenate([blocks[u] for u in order]), info
+    return grid.copy(), info
