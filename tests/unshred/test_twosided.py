@@ -136,7 +136,7 @@ def test_solve_two_sided_page_whose_rows_only_the_text_orders(monkeypatch):
     from kexue.unshred import score, shred, solve, solver, text_page
 
     kw = dict(lang="en", font_size=36, line_spacing=1.5)
-    s = shred(text_page(1368, 1980, seed=219, **kw), 11, 19, seed=219, back=text_page(1368, 1980, seed=1219, **kw))
+    s = shred(text_page(1368, 1980, seed=220, **kw), 11, 19, seed=220, back=text_page(1368, 1980, seed=1220, **kw))
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["perfect"]
     monkeypatch.setattr(solver, "TURN_BLOCKS", False)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["neighbour"] < 0.9
