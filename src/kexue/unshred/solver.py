@@ -186,6 +186,7 @@ class Solution:
     tb_conf: np.ndarray
     times: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    late_turns: int = 0  # two-sided: pieces turned over after the rows were built (see _solve_twice)
 
     @property
     def rows(self) -> int:
@@ -1397,7 +1398,8 @@ def _turn_blocks(grid, X, D0, T0):
     (:func:`~kexue.unshred.twosided.turn_segments`, if ``TURN_SEGMENTS``), then blocks of rows
     re-ordered and turned over by :func:`~kexue.unshred.twosided.arrange_blocks` (seams in the turned
     frame plus paragraph and line-pitch agreement across each cut). Returns the new grid and the
-    pieces turned over (boolean, n), or None when the current arrangement stays."""
+    pieces turned over (boolean, n) and how many were turned inside rows, or None when the current
+    arrangement stays."""
     from .twosided import arrange_blocks, turn_segments
 
     n, R = X.shape[0], grid.shape[0]
@@ -1427,7 +1429,7 @@ def _turn_blocks(grid, X, D0, T0):
     if not info["changed"] and not flip.any():
         return None
     turned = flip ^ np.isin(np.arange(n), G[G >= n] - n)
-    return G % n, turned
+    return G % n, turned, int(flip.sum())
 
 
 def _order_blocks(grid, X, T, widths, energy, e_best):
@@ -1643,7 +1645,7 @@ def _solve_twice(pieces: Pieces, rows, cols, constraints) -> Solution:
     sol = _solve(pieces, rows, cols, constraints)
     best, e_best, last, energies = sol, None, dict(_LAST), []
     for _ in range(RESOLVE_MAX if RESOLVE and pieces.two_sided else 0):
-        if _LAST.get("blocks", {}).get("segments", 0) < RESOLVE:
+        if sol.late_turns < RESOLVE:
             break
         if e_best is None:
             e_best = _frame_energy(pieces, best, sol)
@@ -1663,6 +1665,7 @@ def _solve_twice(pieces: Pieces, rows, cols, constraints) -> Solution:
 def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     t0 = time.perf_counter()
     times: dict[str, float] = {}
+    late_turns = 0  # two-sided: pieces turned over inside rows by _turn_blocks
     R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
     n = pieces.n
     if pieces.two_sided:
@@ -1788,7 +1791,7 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                 # skipped under --lock/--forbid, which its frame costs do not carry)
                 res = _turn_blocks(grid, X, D0, T0)
                 if res is not None:
-                    grid, turned = res
+                    grid, turned, late_turns = res
                     front = front ^ turned
                     X = denoise(np.stack([pieces.ink[np.arange(n), front],
                                           pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1))
@@ -1803,7 +1806,7 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     lr = lr.reshape(grid.shape[0], max(grid.shape[1] - 1, 0))
     tb = tb.reshape(max(grid.shape[0] - 1, 0), grid.shape[1])
     times["total"] = time.perf_counter() - t0
-    sol = Solution(pieces, grid, front, lr, tb, times)
+    sol = Solution(pieces, grid, front, lr, tb, times, late_turns=late_turns)
     if R > 1 and C > 1:
         from .paths import _elkai
 
