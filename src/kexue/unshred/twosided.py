@@ -101,6 +101,58 @@ def _ramp(x: float) -> float:
     return float(np.clip((x - 0.8) / 0.4, 0.0, 1.0))
 
 
+def _row_figures(lines: list[tuple], stats: tuple) -> tuple[float, float | None]:
+    """Line height and pitch of one row from its own complete lines (the pages' figures mix both
+    pages while rows are still turned wrongly), else its page's (``stats`` of :func:`_page_stats`)."""
+    full = [ln for ln in lines if ln[4]]
+    h = float(np.median([ln[1] - ln[0] for ln in full])) if full else stats[2]
+    steps = [b[0] - a[0] for a, b in zip(lines[:-1], lines[1:], strict=True) if a[4] and b[4]]
+    return max(h, 1.0), float(np.median(steps)) if steps else stats[3]
+
+
+def _phase(lines: list[tuple], pitch: float) -> float | None:
+    """Circular mean (mod pitch) of where a row's lines start (lines cut at the top edge have no
+    start)."""
+    st = np.array([ln[0] for ln in lines if ln[0] > 0], dtype=float)
+    if not st.size:
+        return None
+    return float(np.angle(np.exp(2j * np.pi * st / pitch).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
+
+
+def _phase_cost(la: list[tuple], lz: list[tuple], pitch: float, H: int, kappa_phase: float) -> float:
+    """Line phase broken across a cut (rows ``H`` px high): a line at y above is one at y - H (mod
+    pitch) below."""
+    pa, pz = _phase(la, pitch), _phase(lz, pitch)
+    if pa is None or pz is None:
+        return 0.0
+    d = (pz - pa + H) % pitch
+    return kappa_phase * min(d, pitch - d)
+
+
+def _edge_costs(la: list[tuple], lz: list[tuple], fa: tuple, fz: tuple, sa: tuple, sz: tuple, H: int,
+                kappa_para: float, kappa_pitch: float) -> list[float]:
+    """The paragraph and pitch terms of a cut between a row with lines ``la`` (figures ``fa`` of
+    :func:`_row_figures`, page ``sa`` of :func:`_page_stats`) and the row below (``lz``, ``fz``,
+    ``sz``): a short last line above goes with an indented first line below, and the two lines
+    are one pitch (the upper row's own) apart. Empty where either edge line is cut or missing."""
+    if not (la and lz and la[-1][4] and lz[0][4]) or sa[2] <= 1.0 or sz[2] <= 1.0:
+        return []
+    a, z = la[-1], lz[0]
+    (ha, pa), (hz, pz) = fa, fz
+    terms = [kappa_para * abs(_ramp((sa[1] - a[3]) / ha) - _ramp((z[2] - sz[0]) / hz))]
+    pitch = pa or pz
+    if pitch:
+        dist = (H - a[0]) + z[0]  # line start to line start across the cut
+        dist_end = (H - a[1]) + z[1]
+        terms.append(kappa_pitch * min(abs(dist - pitch), abs(dist_end - pitch), pitch / 2) / (pitch / 2))
+    return terms
+
+
+def _path_total(order: list[int], start: np.ndarray, end: np.ndarray, cost: np.ndarray) -> float:
+    """Cost of visiting the nodes in ``order``: its start and end rewards plus its links."""
+    return float(start[order[0]] + end[order[-1]] + sum(cost[u, v] for u, v in zip(order[:-1], order[1:], strict=True)))
+
+
 def blank_cuts(X: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Boolean ``(R - 1,)``: is the cut between rows r and r + 1 blank on both faces (no ink in
     the last pixel row above it nor in the first one below it, on every piece)?
@@ -227,67 +279,22 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
     lines = [[text_lines(_row_strip(X, grid[r], f)) for r in range(R)] for f in (0, 1)]
     stats = [_page_stats(lines[f]) for f in (0, 1)]
 
-    def own(f: int, r: int) -> tuple[float, float | None]:
-        """Line height and pitch of row r's face f from its own complete lines (the pages' figures
-        mix both pages while rows are still turned wrongly), else the page's."""
-        full = [ln for ln in lines[f][r] if ln[4]]
-        h = float(np.median([ln[1] - ln[0] for ln in full])) if full else stats[f][2]
-        steps = [b[0] - a[0] for a, b in zip(lines[f][r][:-1], lines[f][r][1:], strict=True) if a[4] and b[4]]
-        return max(h, 1.0), float(np.median(steps)) if steps else stats[f][3]
-
-    row_own = [[own(f, r) for r in range(R)] for f in (0, 1)]
+    row_own = [[_row_figures(lines[f][r], stats[f]) for r in range(R)] for f in (0, 1)]
     H = X.shape[2]
 
-    def phase(f: int, r: int, pitch: float) -> float | None:
-        """Circular mean (mod pitch) of where row r's lines start on face f (lines cut at the top
-        edge have no start)."""
-        st = np.array([ln[0] for ln in lines[f][r] if ln[0] > 0], dtype=float)
-        if not st.size:
-            return None
-        return float(np.angle(np.exp(2j * np.pi * st / pitch).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
-
-    def edge(b: int, o: int, f: int, last: bool):
-        """The line next to the top (or bottom) edge of block b in orientation o, on page f of
-        the arrangement (turned blocks show their other face on page f), with its row's line
-        height and pitch."""
-        rows = range(bounds[b], bounds[b + 1])
-        r = rows[-1] if last else rows[0]
-        ls = lines[f ^ o][r]
-        if not ls:
-            return None
-        ln = ls[-1] if last else ls[0]
-        return (ln, row_own[f ^ o][r]) if ln[4] else None
-
     def cue(b: int, o: int, b2: int, o2: int) -> float:
+        """Text cues across the cut from block b's last row to block b2's first, in orientations
+        o and o2 (turned blocks show their other face on page f); each line is judged on the
+        margins of the face it is read from, so that turning the whole page over changes nothing."""
         c = 0.0
         ra, rz = bounds[b + 1] - 1, bounds[b2]
-        for f in (0, 1):  # line phase across the cut: a line at y above is one at y - H (mod pitch) below
+        for f in (0, 1):
             pitch = row_own[f ^ o][ra][1] or row_own[f ^ o2][rz][1]
             if kappa_phase and pitch:
-                pa, pz = phase(f ^ o, ra, pitch), phase(f ^ o2, rz, pitch)
-                if pa is not None and pz is not None:
-                    d = (pz - pa + H) % pitch
-                    c += kappa_phase * min(d, pitch - d)
+                c += _phase_cost(lines[f ^ o][ra], lines[f ^ o2][rz], pitch, H, kappa_phase)
         for f in (0, 1):
-            ea, ez = edge(b, o, f, True), edge(b2, o2, f, False)
-            if ea is None or ez is None:
-                continue
-            (a, (ha, pa)), (z, (hz, pz)) = ea, ez
-            # each line is judged on the margins of the face it is read from (so that turning the
-            # whole page over changes nothing), in its own row's line height; the pitch expected
-            # across the cut is the upper row's own
-            sa, sz = stats[f ^ o], stats[f ^ o2]
-            if sa[2] <= 1.0 or sz[2] <= 1.0:
-                continue
-            short = _ramp((sa[1] - a[3]) / ha)
-            indent = _ramp((z[2] - sz[0]) / hz)
-            pitch = pa or pz
-            c += kappa_para * abs(short - indent)
-            if pitch:
-                dist = (X.shape[2] - a[0]) + z[0]  # line start to line start across the cut
-                dist_end = (X.shape[2] - a[1]) + z[1]
-                off = min(abs(dist - pitch), abs(dist_end - pitch), pitch / 2)
-                c += kappa_pitch * off / (pitch / 2)
+            c = sum(_edge_costs(lines[f ^ o][ra], lines[f ^ o2][rz], row_own[f ^ o][ra], row_own[f ^ o2][rz],
+                                stats[f ^ o], stats[f ^ o2], H, kappa_para, kappa_pitch), c)
         return c * C
 
     # style of every row's two faces: a unary cost of each block's orientation
@@ -310,11 +317,8 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
         bonus[b, b + 1] = bonus[b + B, b + 1 + B] = TIE * C
     order = held_karp(cost - bonus, start, end, groups=B)
 
-    def total(o: list[int]) -> float:
-        return float(start[o[0]] + end[o[-1]] + sum(cost[u, v] for u, v in zip(o[:-1], o[1:], strict=True)))
-
     cur = list(range(B))
-    e_cur, e_new = total(cur), total(order)
+    e_cur, e_new = _path_total(cur, start, end, cost), _path_total(order, start, end, cost)
     if (np.array(order) >= B).sum() * 2 > B:  # read the same page from its other face
         order = [(u + B) % m for u in order]
     info.update(order=order, e_cur=e_cur, e_new=e_new)
@@ -425,31 +429,15 @@ def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarr
     if R < 2:
         return grid.copy(), info
     H = X.shape[-2]
-    tol = EDGE_INK * C
-    bottom = (X[grid, :, -1, :] > INK).sum(axis=(1, 2, 3))
-    top = (X[grid, :, 0, :] > INK).sum(axis=(1, 2, 3))
-    cut_at = np.flatnonzero((bottom[:-1] <= tol) & (top[1:] <= tol))
+    cut_at = np.flatnonzero(blank_cuts(X, grid))
     bounds = [0] + [int(r) + 1 for r in cut_at] + [R]
     B = len(bounds) - 1
     info.update(blocks=B, bounds=bounds)
     if B < 2 or B > MAX_BLOCKS:
         return grid.copy(), info
     lines = [text_lines(_row_strip(X, grid[r], 0)) for r in range(R)]
-    x0, x1, h_page, pitch_page = _page_stats(lines)
-
-    def own(r: int) -> tuple[float, float | None]:
-        full = [ln for ln in lines[r] if ln[4]]
-        h = float(np.median([ln[1] - ln[0] for ln in full])) if full else h_page
-        steps = [b[0] - a[0] for a, b in zip(lines[r][:-1], lines[r][1:], strict=True) if a[4] and b[4]]
-        return max(h, 1.0), float(np.median(steps)) if steps else pitch_page
-
-    row_own = [own(r) for r in range(R)]
-
-    def phase(r: int, pitch: float) -> float | None:
-        st = np.array([ln[0] for ln in lines[r] if ln[0] > 0], dtype=float)
-        if not st.size:
-            return None
-        return float(np.angle(np.exp(2j * np.pi * st / pitch).mean()) % (2 * np.pi) * pitch / (2 * np.pi))
+    stats = _page_stats(lines)
+    row_own = [_row_figures(lines[r], stats) for r in range(R)]
 
     def cue(b: int, b2: int) -> float:
         """Text cues across the cut from block b's last row to block b2's first."""
@@ -457,19 +445,9 @@ def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarr
         ra, rz = bounds[b + 1] - 1, bounds[b2]
         pitch = row_own[ra][1] or row_own[rz][1]
         if kappa_phase and pitch:
-            pa, pz = phase(ra, pitch), phase(rz, pitch)
-            if pa is not None and pz is not None:
-                d = (pz - pa + H) % pitch
-                c += kappa_phase * min(d, pitch - d)
-        if lines[ra] and lines[rz] and lines[ra][-1][4] and lines[rz][0][4] and h_page > 1.0:
-            a, z = lines[ra][-1], lines[rz][0]
-            (ha, pa_), (hz, pz_) = row_own[ra], row_own[rz]
-            c += kappa_para * abs(_ramp((x1 - a[3]) / ha) - _ramp((z[2] - x0) / hz))
-            pitch = pa_ or pz_
-            if pitch:
-                dist = (H - a[0]) + z[0]
-                dist_end = (H - a[1]) + z[1]
-                c += kappa_pitch * min(abs(dist - pitch), abs(dist_end - pitch), pitch / 2) / (pitch / 2)
+            c += _phase_cost(lines[ra], lines[rz], pitch, H, kappa_phase)
+        c = sum(_edge_costs(lines[ra], lines[rz], row_own[ra], row_own[rz], stats, stats, H,
+                            kappa_para, kappa_pitch), c)
         return c * C
 
     blocks = [grid[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -492,11 +470,8 @@ def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarr
         bonus[b, b + 1] = TIE * C
     order = held_karp(cost - bonus, start, end)
 
-    def total(o: list[int]) -> float:
-        return float(start[o[0]] + end[o[-1]] + sum(cost[u, v] for u, v in zip(o[:-1], o[1:], strict=True)))
-
     cur = list(range(B))
-    e_cur, e_new = total(cur), total(order)
+    e_cur, e_new = _path_total(cur, start, end, cost), _path_total(order, start, end, cost)
     info.update(order=order, e_cur=e_cur, e_new=e_new)
     s_cur, s_new = (sum(seam[u, v] for u, v in zip(o[:-1], o[1:], strict=True)) for o in (cur, order))
     info.update(seams=(s_cur, s_new))
