@@ -391,3 +391,29 @@ def test_damped_seams_solve_a_narrow_page(monkeypatch):
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
     monkeypatch.setattr(solver, "SEAM_DAMP", 0.0)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["neighbour"] < 0.95
+
+
+def test_row_starts_need_lines_at_the_margin():
+    """A piece whose text lines all begin after a word gap has a blank left edge as wide as the
+    margin, but its lines do not start at the margin: it gets a small part of the row-start
+    reward (lines set in count ``ALIGN_LATE``), the true first pieces nearly all of theirs."""
+    from kexue.unshred.features import blank_widths, denoise
+    from kexue.unshred.solver import ALIGN_LATE, ALIGN_TOL, _aligned, _line_ends
+
+    s, tg = _narrow_page(9)
+    X = denoise(s.pieces.ink)
+    margin = float(np.median(np.sort(blank_widths(X)["left"][:, 0])[-11:]))
+    share = _aligned(_line_ends(X)[0], margin, ALIGN_TOL)
+    assert share[tg[:, 0]].mean() > 0.8
+    assert share[tg[7, 11]] <= ALIGN_LATE  # it started row 7 under the plain margin reward
+
+
+def test_margin_lines_solve_a_narrow_page(monkeypatch):
+    """A page where a piece with a wide blank left edge started a row: perfect with the line
+    alignment, not without."""
+    from kexue.unshred import solver
+
+    s, _ = _narrow_page(16)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
+    monkeypatch.setattr(solver, "ALIGN", False)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["neighbour"] < 0.95
