@@ -350,3 +350,70 @@ def test_band_exchange_finds_the_best_move():
         got = _band_exchange(g, lr, tb, st, en, heights=(1, 2), rounds=1)
         assert sorted(got.ravel().tolist()) == list(range(n))
         assert _grid_energy(got, lr, tb, st, en) == pytest.approx(best, abs=1e-9)
+
+
+def _narrow_page(seed: int):
+    """A rendered 11 x 19 page of narrow pieces (52 x 127 px), as ``kexue unshred demo`` makes."""
+    s = shred(text_page(1000, 1400, seed=seed), 11, 19, seed=seed)
+    idx = {k: i for i, k in enumerate(s.pieces.ids)}
+    return s, np.array([[idx[x] for x in row] for row in s.true_grid])
+
+
+def test_damped_seams_rank_true_neighbours_first_more_often(monkeypatch):
+    """Rows of pixels along a glyph's stem that lies exactly on the cut count as about one event:
+    the true right neighbour is the cheapest for more pieces than with plain per-row sums."""
+    from kexue.unshred import solver
+    from kexue.unshred.features import denoise, llr_costs, seam_costs
+
+    s, tg = _narrow_page(1)
+    X = denoise(s.pieces.ink)
+    i, j = tg[:, :-1].ravel(), tg[:, 1:].ravel()
+
+    def hits(d):
+        return np.mean(np.argmin(d[i], axis=1) == j)
+
+    assert hits(seam_costs(X, damp=0.8)) > hits(seam_costs(X)) + 0.03
+    assert hits(llr_costs(X, damp=0.8)) >= hits(llr_costs(X))
+    monkeypatch.setattr(solver, "_DAMP_ON", [True])
+    damped = hits(solver._seams(X))
+    monkeypatch.setattr(solver, "SEAM_DAMP", 0.0)
+    assert damped > hits(solver._seams(X)) + 0.03
+    # a tiny damping changes nothing: the run-wise sum is the plain sum
+    assert np.allclose(seam_costs(X[:20]), seam_costs(X[:20], damp=1e-12))
+
+
+def test_damped_seams_solve_a_narrow_page(monkeypatch):
+    """A page of narrow pieces whose order the plain seam sums got wrong (a strictly cheaper wrong
+    page): with the damped left-right seams it comes out perfect."""
+    from kexue.unshred import solver
+
+    s, _ = _narrow_page(2)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
+    monkeypatch.setattr(solver, "SEAM_DAMP", 0.0)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["neighbour"] < 0.95
+
+
+def test_row_starts_need_lines_at_the_margin():
+    """A piece whose text lines all begin after a word gap has a blank left edge as wide as the
+    margin, but its lines do not start at the margin: it gets a small part of the row-start
+    reward (lines set in count ``ALIGN_LATE``), the true first pieces nearly all of theirs."""
+    from kexue.unshred.features import blank_widths, denoise
+    from kexue.unshred.solver import ALIGN_LATE, ALIGN_TOL, _aligned, _line_ends
+
+    s, tg = _narrow_page(9)
+    X = denoise(s.pieces.ink)
+    margin = float(np.median(np.sort(blank_widths(X)["left"][:, 0])[-11:]))
+    share = _aligned(_line_ends(X)[0], margin, ALIGN_TOL)
+    assert share[tg[:, 0]].mean() > 0.8
+    assert share[tg[7, 11]] <= ALIGN_LATE  # it started row 7 under the plain margin reward
+
+
+def test_margin_lines_solve_a_narrow_page(monkeypatch):
+    """A page where a piece with a wide blank left edge started a row: perfect with the line
+    alignment, not without."""
+    from kexue.unshred import solver
+
+    s, _ = _narrow_page(16)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
+    monkeypatch.setattr(solver, "ALIGN", False)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["neighbour"] < 0.95
