@@ -278,3 +278,23 @@ def test_noisy_two_sided_truth_stays():
         g, info = arrange_blocks(truth, X, To, top, bottom, 0.3)
         assert info["blocks"] >= 3 and not info["changed"], (seed, info.get("order"))
 
+
+def test_noisy_faces_go_to_pages_by_whole_rows(monkeypatch):
+    """Under scanner noise the raw prediction errors matched edges cut along vertical strokes of
+    the other page with confidence: segments of rows went to the wrong page (seed 354: 66 faces
+    in parts of rows), which no later step turns back whole. The blend used on noisy scans leaves
+    every row's faces together (a whole row on the wrong page is turned by the later steps)."""
+    from kexue.unshred import shred, solver, text_page
+
+    def rows_whole(s) -> bool:
+        f = solver.assign_faces(s.pieces, 11)
+        idx = {k: i for i, k in enumerate(s.pieces.ids)}
+        wrong = f != np.asarray(s.true_front)
+        return all(len({bool(wrong[idx[x[:-1]]]) for x in row}) == 1 for row in s.true_grid)
+
+    kw = dict(lang="zh", font_size=30, line_spacing=1.5)
+    s = shred(text_page(1368, 1980, seed=354, **kw), 11, 19, seed=354, noise=10.0,
+              back=text_page(1368, 1980, seed=1354, **kw))
+    assert rows_whole(s)
+    monkeypatch.setattr(solver, "FACE_SEAMS", "pred")
+    assert not rows_whole(s)
