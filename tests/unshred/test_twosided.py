@@ -169,6 +169,27 @@ def test_rows_turned_back_by_type_style_alone():
         assert not info["changed"]
 
 
+def test_rows_turned_back_by_text_margins_alone():
+    """Both pages on one line grid in one type style without any paragraph break at a cut, but the
+    back page's text sits between wider side margins (as a book's inner and outer margins
+    alternate between the faces of a leaf): with the style and paragraph cues off, only the
+    margins tell a turned row."""
+    front, back = _page(set()), _page(set())
+    back[:, :12] = 0.0
+    back[:, 48:] = 0.0
+    X, truth = _pieces(front, back)
+    n = X.shape[0]
+    top, bottom = _anchors(truth, n)
+    To = np.zeros((2 * n, 2 * n))
+    for rows in ([1], [2], [1, 2]):
+        Xt, gt = _turn(X, truth, rows)
+        off = dict(kappa_style=0.0, kappa_para=0.0)
+        g, info = arrange_blocks(gt, Xt, To, top, bottom, **off)
+        assert _recovered(g, truth, n), rows
+        g, info = arrange_blocks(gt, Xt, To, top, bottom, kappa_margin=0.0, **off)  # a tie
+        assert not info["changed"]
+
+
 def test_frame_energy_sees_turned_rows_not_the_turned_page():
     """Two-sided solutions with different faces compare on one scale: the same page read from its
     back costs the same, a row turned over costs more."""

@@ -17,7 +17,9 @@ first one below are consecutive lines of one page, so
 and all rows of one page are set in one type style (:func:`style`: stroke and letter run
 lengths), which splits the rows in two when the pages use different typefaces or sizes and is
 silent when they do not (``STYLE_GATE``: under scanner noise the rows of pages set alike spread
-apart by chance, and a split of them into two "styles" would turn rows at random).
+apart by chance, and a split of them into two "styles" would turn rows at random); the same holds
+for the text margins (:func:`margins`: a book's inner and outer margins alternate between the
+faces of a leaf, and a page from another document has its own).
 
 :func:`turn_segments` first turns over runs of pieces inside rows (bands of 1-3 rows alike)
 where the page energy drops: pieces whose faces went to the wrong pages at the start. Then
@@ -45,6 +47,7 @@ KAPPA_STYLE = 1.0  # cost (per column) of a row whose type style fits the other 
 STYLE_DEAD = 0.1  # ... L1 distance of run-length histograms beyond this (same typeface: below 0.05)
 STYLE_CLIP = 1.0  # ... and at most this (different typefaces: 0.3-3)
 STYLE_GATE = 2.0  # silent unless the two pages' styles lie this many times the rows' spread apart
+KAPPA_MARGIN = 1.0  # the same for rows whose text margins fit the other page (per line height, as the style)
 MAX_BLOCKS = 12  # exact search over blocks up to this many (2^B states)
 BAND_HEIGHTS = (1, 2, 3)  # rows turned alike by turn_segments
 CUTS = "all"  # blocks end at every cut (at most MAX_BLOCKS blocks: the least certain cuts), or "blank"
@@ -194,6 +197,24 @@ def style(strip: np.ndarray, bins: int = 16) -> np.ndarray:
     return np.concatenate(out)
 
 
+def margins(lines: list[tuple], width: int, h: float) -> np.ndarray:
+    """The text margins of a row (its lines ``lines`` of :func:`text_lines`, read as its page is
+    read, ``width`` px wide, line height ``h``): ``[1, left, right]`` with the blank widths left of
+    the leftmost line start and right of the rightmost line end in line heights (lines start at
+    the left margin unless indented, and justified lines end at the right one); ``[0, 0, 0]`` for
+    a row without text. Pages with other margins (a book's inner and outer margins alternate
+    between the faces of a leaf) tell their rows apart by these, through :func:`style_costs`.
+
+    >>> margins([(2, 8, 10, 80, True), (12, 18, 16, 60, True)], 100, 6.0).round(2).tolist()
+    [1.0, 1.67, 3.17]
+    """
+    if not lines:
+        return np.zeros(3)
+    x0 = min(ln[2] for ln in lines)
+    x1 = max(ln[3] for ln in lines)
+    return np.array([1.0, x0 / h, (width - 1 - x1) / h])
+
+
 def style_costs(desc: np.ndarray, iters: int = 10) -> np.ndarray:
     """``(R, 2)``: the style cost of each row kept as it is (0) or turned over (1). ``desc`` (2, R, d)
     holds the :func:`style` of each row's two faces (face 1 shows the other page). The two pages'
@@ -249,7 +270,8 @@ def style_costs(desc: np.ndarray, iters: int = 10) -> np.ndarray:
 
 def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.ndarray, bottom_w: np.ndarray,
                    mu: float = 0.3, kappa_para: float = KAPPA_PARA, kappa_pitch: float = KAPPA_PITCH,
-                   kappa_style: float = KAPPA_STYLE, kappa_phase: float = KAPPA_PHASE) -> tuple[np.ndarray, dict]:
+                   kappa_style: float = KAPPA_STYLE, kappa_phase: float = KAPPA_PHASE,
+                   kappa_margin: float | None = None) -> tuple[np.ndarray, dict]:
     """Re-order and turn over the blocks of rows between blank cuts (see the module docstring).
 
     ``grid`` (R, C) holds piece indices; ``X`` (n, 2, H, W) the pieces with face 0 on the front
@@ -267,6 +289,7 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
     """
     R, C = grid.shape
     n = X.shape[0]
+    kappa_margin = KAPPA_MARGIN if kappa_margin is None else kappa_margin
     info: dict = {"blocks": 1, "changed": False}
     if R < 2 or X.shape[1] != 2:
         return grid.copy(), info
@@ -312,6 +335,10 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
     # style of every row's two faces: a unary cost of each block's orientation
     desc = np.stack([np.stack([style(_row_strip(X, grid[r], f)) for r in range(R)]) for f in (0, 1)])
     sc = style_costs(desc) * kappa_style * C
+    if kappa_margin:  # and the text margins of every row's two faces, in line heights, alike
+        W = X.shape[-1] * C
+        desc = np.stack([np.stack([margins(lines[f][r], W, row_own[f][r][0]) for r in range(R)]) for f in (0, 1)])
+        sc = sc + style_costs(desc) * kappa_margin * C
     unary = np.array([sc[bounds[b]:bounds[b + 1], o].sum() for o in (0, 1) for b in range(B)])
     # nodes: block b as it is (b) or turned over (b + B); frame rows of each
     frame = list(blocks) + [np.where(blk[:, ::-1] < n, blk[:, ::-1] + n, blk[:, ::-1] - n) for blk in blocks]
