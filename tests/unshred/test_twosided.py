@@ -131,15 +131,25 @@ def test_rows_turned_back_by_seams_at_inked_cuts():
 
 def test_solve_two_sided_page_whose_rows_only_the_text_orders(monkeypatch):
     """A rendered two-sided page (11 x 19, 36 px type) cut through blank paper on both faces
-    every three rows: the seams cannot order those blocks (3 rows are 10 line pitches: the same
-    line phase), the paragraph breaks across the cuts can."""
+    every three rows: the seams cannot order or turn those blocks (3 rows are 10 line pitches: the
+    same line phase); the text cues put every row back whole and on its page (57.5% -> 85.3%).
+    What stays wrong is an exact tie: blocks 1-3, 4-6 and 7-9 in another order cost the same on
+    every seam and text cue (no paragraph breaks at those cuts), so the test asks for whole rows,
+    not for the order of those blocks (it was perfect by the luck of a tie once)."""
     from kexue.unshred import score, shred, solve, solver, text_page
 
     kw = dict(lang="en", font_size=36, line_spacing=1.5)
     s = shred(text_page(1368, 1980, seed=220, **kw), 11, 19, seed=220, back=text_page(1368, 1980, seed=1220, **kw))
-    assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["perfect"]
+    sol = solve(s.pieces, 11, 19)
+    true_rows = [{x[:-1] for x in row} for row in s.true_grid]
+    rows = [{s.pieces.ids[k] for k in row} for row in sol.index]
+    assert sorted(map(sorted, rows)) == sorted(map(sorted, true_rows))  # every row whole
+    pages = [[r for r in sol.grid if {x[:-1] for x in r} == t][0] for t in true_rows]
+    for got, want, back in zip(pages, s.true_grid, s.true_back, strict=True):
+        assert got in (want, back)  # read as a row of one page (a row turned over is the back's)
+    assert score(s.true_grid, sol.grid, s.true_back)["neighbour"] > 0.8
     monkeypatch.setattr(solver, "TURN_BLOCKS", False)
-    assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["neighbour"] < 0.9
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["neighbour"] < 0.6
 
 
 def test_rows_turned_back_by_type_style_alone():
@@ -156,6 +166,27 @@ def test_rows_turned_back_by_type_style_alone():
         g, info = arrange_blocks(gt, Xt, To, top, bottom)
         assert _recovered(g, truth, n), rows
         g, info = arrange_blocks(gt, Xt, To, top, bottom, kappa_style=0.0)  # without the style: a tie
+        assert not info["changed"]
+
+
+def test_rows_turned_back_by_text_margins_alone():
+    """Both pages on one line grid in one type style without any paragraph break at a cut, but the
+    back page's text sits between wider side margins (as a book's inner and outer margins
+    alternate between the faces of a leaf): with the style and paragraph cues off, only the
+    margins tell a turned row."""
+    front, back = _page(set()), _page(set())
+    back[:, :12] = 0.0
+    back[:, 48:] = 0.0
+    X, truth = _pieces(front, back)
+    n = X.shape[0]
+    top, bottom = _anchors(truth, n)
+    To = np.zeros((2 * n, 2 * n))
+    for rows in ([1], [2], [1, 2]):
+        Xt, gt = _turn(X, truth, rows)
+        off = dict(kappa_style=0.0, kappa_para=0.0)
+        g, info = arrange_blocks(gt, Xt, To, top, bottom, **off)
+        assert _recovered(g, truth, n), rows
+        g, info = arrange_blocks(gt, Xt, To, top, bottom, kappa_margin=0.0, **off)  # a tie
         assert not info["changed"]
 
 
@@ -232,3 +263,59 @@ def test_order_blocks_seams_decide_first():
     T[g0[:-1], g0[1:]] = 0.0  # the current order has the cheaper seams: text cues do not overrule them
     g, info = twosided.order_blocks(g0, X, T, np.zeros(n), np.zeros(n))
     assert g.tolist() == g0.tolist() and not info["changed"]
+
+
+def _true_frame(s):
+    """The solver's inputs to :func:`arrange_blocks` on the true arrangement of a shredded two-sided
+    page: true grid, pieces at their true faces, seams in the turned frame, blank edge widths."""
+    from kexue.unshred import solver
+    from kexue.unshred.features import blank_widths, denoise
+
+    p = s.pieces
+    n = p.n
+    idx = {k: i for i, k in enumerate(p.ids)}
+    truth = np.array([[idx[x[:-1]] for x in row] for row in s.true_grid])
+    f = np.asarray(s.true_front)
+    X = denoise(np.stack([p.ink[np.arange(n), f], p.ink[np.arange(n), 1 - f][:, :, ::-1]], axis=1))
+    D0, T0, _, _ = solver._costs(X, [], [], [], [])
+    Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
+    To = solver._costs(Xo, [], [], [], [], scales=(solver._scale(D0), solver._scale(T0)))[3]
+    wo = blank_widths(Xo)
+    return truth, X, np.where(np.isfinite(To), To, solver.BIG), wo["top"].sum(1), wo["bottom"].sum(1)
+
+
+def test_noisy_two_sided_truth_stays():
+    """Scanner-like noise (grey sigma 10) on two pages set alike: the measured type styles of the
+    two pages differ by noise only (seed 131: rows 8-9 went over to the other page) and the line
+    phase of Chinese rows jitters by 1-3 px (seed 132: blocks 1-3 and 7-9 traded places); neither
+    may move a block of the true page (the style gate and the phase dead zone)."""
+    from kexue.unshred import shred, text_page
+
+    for lang, seed, fs in (("en", 131, 34), ("zh", 132, 36)):
+        kw = dict(lang=lang, font_size=fs, line_spacing=1.5)
+        s = shred(text_page(1368, 1980, seed=seed, **kw), 11, 19, seed=seed, noise=10.0,
+                  back=text_page(1368, 1980, seed=seed + 1000, **kw))
+        truth, X, To, top, bottom = _true_frame(s)
+        g, info = arrange_blocks(truth, X, To, top, bottom, 0.3)
+        assert info["blocks"] >= 3 and not info["changed"], (seed, info.get("order"))
+
+
+def test_noisy_faces_go_to_pages_by_whole_rows(monkeypatch):
+    """Under scanner noise the raw prediction errors matched edges cut along vertical strokes of
+    the other page with confidence: segments of rows went to the wrong page (seed 354: 66 faces
+    in parts of rows), which no later step turns back whole. The blend used on noisy scans leaves
+    every row's faces together (a whole row on the wrong page is turned by the later steps)."""
+    from kexue.unshred import shred, solver, text_page
+
+    def rows_whole(s) -> bool:
+        f = solver.assign_faces(s.pieces, 11)
+        idx = {k: i for i, k in enumerate(s.pieces.ids)}
+        wrong = f != np.asarray(s.true_front)
+        return all(len({bool(wrong[idx[x[:-1]]]) for x in row}) == 1 for row in s.true_grid)
+
+    kw = dict(lang="zh", font_size=30, line_spacing=1.5)
+    s = shred(text_page(1368, 1980, seed=354, **kw), 11, 19, seed=354, noise=10.0,
+              back=text_page(1368, 1980, seed=1354, **kw))
+    assert rows_whole(s)
+    monkeypatch.setattr(solver, "FACE_SEAMS", "pred")
+    assert not rows_whole(s)

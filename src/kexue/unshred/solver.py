@@ -3,11 +3,12 @@
 Pipeline (every stage vectorised with numpy; timings are kept per stage):
 
 1. **Faces** (two-sided sets only): each piece has two faces, one on each page. Confident seam
-   matches (mutual best neighbours with a clear margin over the runner-up) say "these two faces
-   lie on the same page", and the two faces of a piece lie on different pages; a
-   maximum-confidence spanning forest with parity (union-find) gives every face its page. The
-   back face, mirrored left-right, then sits exactly where its front face sits, so each piece
-   becomes one two-channel piece and all seam costs are summed over both pages.
+   matches (mutual best neighbours with a clear margin over the runner-up; prediction errors, or
+   on noisy scans the blend of step 2) say "these two faces lie on the same page", and the two
+   faces of a piece lie on different pages; a maximum-confidence spanning forest with parity
+   (union-find) gives every face its page. The back face, mirrored left-right, then sits exactly
+   where its front face sits, so each piece becomes one two-channel piece and all seam costs are
+   summed over both pages.
 2. **Seam costs**: for every left-right and top-bottom pair, a blend of the prediction error
    across the seam and minus the log-likelihood ratio of a seam model learnt from the pieces'
    own interiors (:func:`~kexue.unshred.features.llr_costs`: it adapts to font, script and noise).
@@ -168,7 +169,13 @@ BAND_EXCHANGE = (2, 3)  # heights of bands whose aligned column ranges are excha
 POLISH = 2  # times the final page is arranged once more (kept while its energy drops)
 RESOLVE = 1  # two-sided: solve again from the faces as corrected when this many pieces were turned late (0 = off)
 RESOLVE_MAX = 1  # ... at most this many times
-FACE_SEAMS = "pred"  # seam costs that assign the faces to pages: prediction errors, or "mix" (as SEAM)
+FACE_SEAMS = "auto"  # seam costs that assign the faces to pages: prediction errors ("pred"), the blend of
+# SEAM ("mix"), or "auto": the blend on noisy scans (noise_level above FACE_NOISE), else prediction
+# errors. On clean pages a wash; under grey noise (sigma 10) the prediction errors made confident
+# false matches of edges cut along vertical strokes (a face's whole row segment went to the wrong
+# page; 9 noisy pages: 4 such matches, faces wrong on 15-81 pieces in partial rows), the blend
+# 1 (wrong faces mostly whole rows, which the later steps can turn)
+FACE_NOISE = 0.01
 TURN_BLOCKS = True  # two-sided: blocks of rows re-ordered and turned by seams and text cues (twosided.py)
 ORDER_BLOCKS = True  # one-sided: blocks of rows between blank cuts re-ordered by text cues where the seams tie
 TURN_SEGMENTS = True  # ... after segments of rows turned over where the page energy drops
@@ -313,7 +320,8 @@ def assign_faces(pieces: Pieces, rows: int | None = None) -> np.ndarray:
     faces = denoise(pieces.ink.reshape(2 * n, 1, *pieces.shape))  # face 2k = a, 2k+1 = b
     edges, weak = [], []
     lr_edges = 0
-    face_seams = _seams if FACE_SEAMS == "mix" else seam_costs
+    noisy = noise_level(pieces.ink) > FACE_NOISE
+    face_seams = _seams if FACE_SEAMS == "mix" or (FACE_SEAMS == "auto" and noisy) else seam_costs
     for d in (face_seams(faces), face_seams(faces.swapaxes(2, 3))):
         lr_edges = lr_edges or len(edges)
         s0 = _scale(d)

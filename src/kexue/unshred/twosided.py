@@ -10,11 +10,16 @@ first one below are consecutive lines of one page, so
 
 * a paragraph ends on the line above (a short line) exactly when the line below starts one (an
   indented line): the typesetting rule of printed paragraphs, English and Chinese alike;
-* the two lines are one line pitch apart on that page (its own pitch and phase);
+* the two lines are one line pitch apart on that page (its own pitch and phase; a phase that is
+  off by less than ``PHASE_DEAD`` of the pitch counts as kept: a row's measured phase jitters by
+  that much with the glyphs' tops, so such a difference is no evidence);
 
 and all rows of one page are set in one type style (:func:`style`: stroke and letter run
 lengths), which splits the rows in two when the pages use different typefaces or sizes and is
-silent when they do not.
+silent when they do not (``STYLE_GATE``: under scanner noise the rows of pages set alike spread
+apart by chance, and a split of them into two "styles" would turn rows at random); the same holds
+for the text margins (:func:`margins`: a book's inner and outer margins alternate between the
+faces of a leaf, and a page from another document has its own).
 
 :func:`turn_segments` first turns over runs of pieces inside rows (bands of 1-3 rows alike)
 where the page energy drops: pieces whose faces went to the wrong pages at the start. Then
@@ -36,9 +41,13 @@ KAPPA_PARA = 0.25  # cost (per column of pieces) of a paragraph mismatch across 
 KAPPA_PITCH = 0.25  # cost (per column) of two lines half a pitch off their page's line pitch, per page
 TIE = 1e-3  # bonus (per column) of the current neighbours: ties keep the current arrangement
 KAPPA_PHASE = 0.1  # cost (per column, per pixel) of line phase broken across a cut, per page (as NU_PHASE)
+PHASE_DEAD = 0.065  # ... beyond this share of the pitch: the jitter of a row's measured phase (glyph tops,
+# noise; Chinese rows of 11 x 19 pages: up to 3-4 px of a 48-54 px pitch on the true page)
 KAPPA_STYLE = 1.0  # cost (per column) of a row whose type style fits the other page, per unit of ...
 STYLE_DEAD = 0.1  # ... L1 distance of run-length histograms beyond this (same typeface: below 0.05)
 STYLE_CLIP = 1.0  # ... and at most this (different typefaces: 0.3-3)
+STYLE_GATE = 2.0  # silent unless the two pages' styles lie this many times the rows' spread apart
+KAPPA_MARGIN = 1.0  # the same for rows whose text margins fit the other page (per line height, as the style)
 MAX_BLOCKS = 12  # exact search over blocks up to this many (2^B states)
 BAND_HEIGHTS = (1, 2, 3)  # rows turned alike by turn_segments
 CUTS = "all"  # blocks end at every cut (at most MAX_BLOCKS blocks: the least certain cuts), or "blank"
@@ -126,7 +135,7 @@ def _phase_cost(la: list[tuple], lz: list[tuple], pitch: float, H: int, kappa_ph
     if pa is None or pz is None:
         return 0.0
     d = (pz - pa + H) % pitch
-    return kappa_phase * min(d, pitch - d)
+    return kappa_phase * max(min(d, pitch - d) - PHASE_DEAD * pitch, 0.0)
 
 
 def _edge_costs(la: list[tuple], lz: list[tuple], fa: tuple, fz: tuple, sa: tuple, sz: tuple, H: int,
@@ -188,12 +197,32 @@ def style(strip: np.ndarray, bins: int = 16) -> np.ndarray:
     return np.concatenate(out)
 
 
+def margins(lines: list[tuple], width: int, h: float) -> np.ndarray:
+    """The text margins of a row (its lines ``lines`` of :func:`text_lines`, read as its page is
+    read, ``width`` px wide, line height ``h``): ``[1, left, right]`` with the blank widths left of
+    the leftmost line start and right of the rightmost line end in line heights (lines start at
+    the left margin unless indented, and justified lines end at the right one); ``[0, 0, 0]`` for
+    a row without text. Pages with other margins (a book's inner and outer margins alternate
+    between the faces of a leaf) tell their rows apart by these, through :func:`style_costs`.
+
+    >>> margins([(2, 8, 10, 80, True), (12, 18, 16, 60, True)], 100, 6.0).round(2).tolist()
+    [1.0, 1.67, 3.17]
+    """
+    if not lines:
+        return np.zeros(3)
+    x0 = min(ln[2] for ln in lines)
+    x1 = max(ln[3] for ln in lines)
+    return np.array([1.0, x0 / h, (width - 1 - x1) / h])
+
+
 def style_costs(desc: np.ndarray, iters: int = 10) -> np.ndarray:
     """``(R, 2)``: the style cost of each row kept as it is (0) or turned over (1). ``desc`` (2, R, d)
     holds the :func:`style` of each row's two faces (face 1 shows the other page). The two pages'
     styles are found by a 2-means in which each row's faces go to different pages, started from
     the current faces; a row's cost is its distance to the wrong page's style beyond
-    ``STYLE_DEAD``, clipped at ``STYLE_CLIP``: zero when both pages are set alike.
+    ``STYLE_DEAD``, clipped at ``STYLE_CLIP``; all zero when the two styles found lie less than
+    ``STYLE_GATE`` times the rows' median distance to their own style apart (both pages set alike:
+    0.5-1.1 on rendered pages, clean or noisy; different typefaces or sizes: 3-18).
 
     >>> a, b = np.r_[1.0, 0, 0], np.r_[0, 0, 1.0]
     >>> desc = np.stack([np.stack([a, a, b]), np.stack([b, b, a])])  # row 2 is turned over
@@ -217,7 +246,9 @@ def style_costs(desc: np.ndarray, iters: int = 10) -> np.ndarray:
             if np.array_equal(new, o):
                 break
             o = new
-        return float(np.minimum(keep, swap).sum()), keep, swap
+        spread = np.median(np.concatenate([np.abs(desc[o, ar][h0] - p0).sum(1),
+                                           np.abs(desc[1 - o, ar][h1] - p1).sum(1)]))
+        return float(np.minimum(keep, swap).sum()), keep, swap, float(np.abs(p0 - p1).sum()), float(spread)
 
     # started from the current faces, and from each row alone (its faces as the two styles; a
     # start from a half-turned page would sit still): the tightest split wins
@@ -229,7 +260,9 @@ def style_costs(desc: np.ndarray, iters: int = 10) -> np.ndarray:
     fits = [f for f in (two_means(o) for o in starts) if f is not None]
     if not fits:
         return np.zeros((R, 2))
-    _, keep, swap = min(fits, key=lambda f: f[0])
+    _, keep, swap, apart, spread = min(fits, key=lambda f: f[0])
+    if apart < STYLE_GATE * spread:  # the two styles no further apart than the rows spread around
+        return np.zeros((R, 2))  # them: one style (same typeface; noise only)
     m = swap - keep  # > 0: the row fits as it is
     m = np.sign(m) * np.clip(np.abs(m) - STYLE_DEAD, 0.0, STYLE_CLIP)
     return np.stack([np.maximum(-m, 0.0), np.maximum(m, 0.0)], axis=1)
@@ -237,7 +270,8 @@ def style_costs(desc: np.ndarray, iters: int = 10) -> np.ndarray:
 
 def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.ndarray, bottom_w: np.ndarray,
                    mu: float = 0.3, kappa_para: float = KAPPA_PARA, kappa_pitch: float = KAPPA_PITCH,
-                   kappa_style: float = KAPPA_STYLE, kappa_phase: float = KAPPA_PHASE) -> tuple[np.ndarray, dict]:
+                   kappa_style: float = KAPPA_STYLE, kappa_phase: float = KAPPA_PHASE,
+                   kappa_margin: float | None = None) -> tuple[np.ndarray, dict]:
     """Re-order and turn over the blocks of rows between blank cuts (see the module docstring).
 
     ``grid`` (R, C) holds piece indices; ``X`` (n, 2, H, W) the pieces with face 0 on the front
@@ -255,6 +289,7 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
     """
     R, C = grid.shape
     n = X.shape[0]
+    kappa_margin = KAPPA_MARGIN if kappa_margin is None else kappa_margin
     info: dict = {"blocks": 1, "changed": False}
     if R < 2 or X.shape[1] != 2:
         return grid.copy(), info
@@ -300,6 +335,10 @@ def arrange_blocks(grid: np.ndarray, X: np.ndarray, To: np.ndarray, top_w: np.nd
     # style of every row's two faces: a unary cost of each block's orientation
     desc = np.stack([np.stack([style(_row_strip(X, grid[r], f)) for r in range(R)]) for f in (0, 1)])
     sc = style_costs(desc) * kappa_style * C
+    if kappa_margin:  # and the text margins of every row's two faces, in line heights, alike
+        W = X.shape[-1] * C
+        desc = np.stack([np.stack([margins(lines[f][r], W, row_own[f][r][0]) for r in range(R)]) for f in (0, 1)])
+        sc = sc + style_costs(desc) * kappa_margin * C
     unary = np.array([sc[bounds[b]:bounds[b + 1], o].sum() for o in (0, 1) for b in range(B)])
     # nodes: block b as it is (b) or turned over (b + B); frame rows of each
     frame = list(blocks) + [np.where(blk[:, ::-1] < n, blk[:, ::-1] + n, blk[:, ::-1] - n) for blk in blocks]
