@@ -147,6 +147,7 @@ MIX = 0.3
 REL_EPS = 0.3  # seam costs relative to the runner-up (see _relative); 0 = off
 REL_T = True  # also the top-bottom seams
 REL_NOISE = 1.0  # ... on pages whose grey noise (features.noise_level) is below this (1: all one-sided pages)
+_RELOC_U: dict = {}
 _LAST: dict = {}  # diagnostics of the last solve (energies of the candidate pages)
 LLR_SPREAD = 4.0
 REGROUP = True  # a third opinion: rows regrouped by their ink-density profiles (balanced k-means)
@@ -159,7 +160,7 @@ SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 BAND_REBUILD = (2, 3, 4)  # heights of bands of rows taken out and put back in 2-D (empty = off)
 BAND_REBUILD_ROUNDS = 3  # ... repeated from each better page, at most this many times
 BAND_REBUILD_KEEP = 2  # ... the rebuilt pages of lowest energy, each arranged and judged
-PAIR_REORDER = 12  # adjacent rows re-ordered jointly: moves of one row tried with the best of the other (0 = off)
+PAIR_REORDER = 6  # adjacent rows re-ordered jointly: moves of one row tried with the best of the other (0 = off)
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
 TB_ASPECT = 0.4  # width / height below which top-bottom seams weigh less (CUMCM pieces: 72/180)
 ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (time) ...
@@ -703,10 +704,10 @@ def _band_rebuild(grid, cost, T, start_r, end_r, heights=(2, 3, 4), eps: float =
     return [g for *_, g in out[:keep]]
 
 
-def _pair_reorder(grid, cost, T, start_r, end_r, top: int = 12, rounds: int = 3) -> np.ndarray:
+def _pair_reorder(grid, cost, T, start_r, end_r, top: int = 6, rounds: int = 3) -> np.ndarray:
     """Re-order two adjacent rows jointly, each by its own move: for each of the ``top`` best
-    segment moves of one row (see :func:`_relocations`; better or not on their own), the best move
-    of the other row given it; the pair of moves is taken when the page energy drops. Mends two
+    segment moves of one row (see :func:`_relocations`) judged without the seams to the other row,
+    the best move of the other row given it; the pair of moves is taken when the page energy drops. Mends two
     rows shuffled alike in different columns (a blank band between text lines leaves every
     single-row move dearer), which a band moved as one block cannot undo.
 
@@ -720,15 +721,17 @@ def _pair_reorder(grid, cost, T, start_r, end_r, top: int = 12, rounds: int = 3)
     if R < 2 or C < 3:
         return grid
     cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
-    P = _relocations(C)
+    if C not in _RELOC_U:  # the distinct moves
+        _RELOC_U[C] = np.unique(_relocations(C), axis=0)
+    P = _RELOC_U[C]
     ar = np.arange(C)
 
-    def scores(g, r):  # energy terms of row r (its seams, margins, top-bottom seams) per move
+    def scores(g, r, skip=-1):  # energy terms of row r (seams, margins, top-bottom seams) per move
         row = g[r]
         A = np.zeros((C, C))  # A[k, i]: piece row[i] put at column k
-        if r > 0:
+        if r > 0 and r - 1 != skip:
             A += Tf[g[r - 1][:, None], row[None, :]]
-        if r < R - 1:
+        if r < R - 1 and r + 1 != skip:
             A += Tf[row[None, :], g[r + 1][:, None]]
         L = cf[row[:, None], row[None, :]]
         e = L[P[:, :-1], P[:, 1:]].sum(1) - st[row][P[:, 0]] - en[row][P[:, -1]] + A[ar, P].sum(1)
@@ -745,7 +748,7 @@ def _pair_reorder(grid, cost, T, start_r, end_r, top: int = 12, rounds: int = 3)
             best = (-1e-9, None)
             for a, b in ((r, r + 1), (r + 1, r)):
                 d1 = scores(grid, a)
-                for m in np.argsort(d1)[:top]:
+                for m in np.argsort(scores(grid, a, b))[:top]:
                     g = grid.copy()
                     g[a] = grid[a][P[m]]
                     d2 = scores(g, b)
