@@ -159,6 +159,7 @@ BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 BAND_REBUILD = (2, 3, 4)  # heights of bands of rows taken out and put back in 2-D (empty = off)
 BAND_REBUILD_ROUNDS = 3  # ... repeated from each better page, at most this many times
+BAND_REBUILD_FULL = False  # ... each arranged in full (rows re-ordered too), else repaired in place
 BAND_REBUILD_KEEP = 2  # ... the rebuilt pages of lowest energy, each arranged and judged
 PAIR_REORDER = 6  # adjacent rows re-ordered jointly: moves of one row tried with the best of the other (0 = off)
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
@@ -1955,7 +1956,14 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                 e0 = e_best
                 for i, g11 in enumerate(_band_rebuild(grid, judge, T, start_r, end_r, BAND_REBUILD,
                                                       PLACE_EPS, BAND_REBUILD_KEEP)):
-                    g11 = _arrange(g11, X, D, T, M, widths, start_r, end_r)
+                    if BAND_REBUILD_FULL:
+                        g11 = _arrange(g11, X, D, T, M, widths, start_r, end_r)
+                    else:  # the rows stay where they are: repair and re-order them in place (time)
+                        ml, bl, rounds = REPAIR_SIZES[0] if n <= SMALL_PAGE else REPAIR_SIZES[1]
+                        g11 = _repair_2d(_refine_2d(g11, judge, T, start_r, end_r, sweeps=1), judge, T,
+                                         start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
+                                         block_len=bl)
+                        g11 = _band_reorder(g11, judge, T, start_r, end_r, BAND_HEIGHTS)
                     grid, e_best = lower(("band_rebuild", it, i), g11)
                 if e_best >= e0 - 1e-9:
                     break
