@@ -160,7 +160,7 @@ SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 BAND_REBUILD = (2, 3, 4)  # heights of bands of rows taken out and put back in 2-D (empty = off)
 BAND_REBUILD_ROUNDS = 3  # ... repeated from each better page, at most this many times
 BAND_REBUILD_FULL = False  # ... each arranged in full (rows re-ordered too), else repaired in place
-BAND_REBUILD_KEEP = 2  # ... the rebuilt pages of lowest energy, each arranged and judged
+BAND_REBUILD_KEEP = 2  # ... the rebuilt pages of lowest energy, each repaired and judged by the page energy
 PAIR_REORDER = 6  # adjacent rows re-ordered jointly: moves of one row tried with the best of the other (0 = off)
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
 TB_ASPECT = 0.4  # width / height below which top-bottom seams weigh less (CUMCM pieces: 72/180)
@@ -646,7 +646,7 @@ def _band_rebuild(grid, cost, T, start_r, end_r, heights=(2, 3, 4), eps: float =
     by cell in 2-D, starting from the fixed rows above and below it (top-bottom seams), each step
     filling the free cell whose best piece beats its runner-up by the widest ratio (as in
     :func:`_place_greedy`, but with the columns fixed by the rows around the band). Returns the
-    ``keep`` rebuilt pages of lowest energy (better or not: the caller arranges and judges them).
+    ``keep`` rebuilt pages of lowest energy (better or not: the caller repairs and judges them).
     Mends bands whose pieces the row tour grouped wrongly in several rows at once, which no
     exchange of segments between two rows undoes.
 
