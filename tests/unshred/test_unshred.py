@@ -417,3 +417,39 @@ def test_margin_lines_solve_a_narrow_page(monkeypatch):
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
     monkeypatch.setattr(solver, "ALIGN", False)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["neighbour"] < 0.95
+
+
+def test_band_rebuild_and_pair_reorder_mend_what_two_row_moves_cannot():
+    """A column range rotated through three rows is regrouped by rebuilding the band in 2-D from
+    the rows around it; two rows re-ordered each by its own move are put back jointly. No
+    exchange between two rows undoes the rotation."""
+    from kexue.unshred.features import blank_widths, denoise, ink_rows
+    from kexue.unshred.solver import (
+        _band_rebuild,
+        _band_reorder,
+        _costs,
+        _grid_energy,
+        _judge,
+        _margins,
+        _pair_reorder,
+        _repair_2d,
+    )
+
+    s = shred(text_page(720, 1000, seed=5), 6, 8, seed=5)
+    X = denoise(s.pieces.ink)
+    idx = {k: i for i, k in enumerate(s.pieces.ids)}
+    truth = np.array([[idx[x] for x in row] for row in s.true_grid])
+    _, _, D, T = _costs(X, [], [], [], [])
+    J = _judge(D, ink_rows(X))
+    st, en = _margins(blank_widths(X), 6, X.shape[-1])
+    rotated = truth.copy()
+    rotated[1:4, 3:] = np.roll(truth[1:4, 3:], 1, axis=0)
+    repaired = _band_reorder(_repair_2d(rotated, J, T, st, en, max_len=4, block_len=2), J, T, st, en)
+    assert not np.array_equal(repaired, truth)
+    assert any(np.array_equal(g, truth) for g in _band_rebuild(rotated, J, T, st, en, heights=(3,), keep=1))
+    shuffled = truth.copy()
+    shuffled[2] = truth[2][[0, 1, 5, 6, 2, 3, 4, 7]]
+    shuffled[3] = truth[3][[0, 3, 4, 1, 2, 5, 6, 7]]
+    fixed = _pair_reorder(shuffled, J, T, st, en)
+    assert _grid_energy(fixed, J, T, st, en) < _grid_energy(shuffled, J, T, st, en)
+    assert np.array_equal(fixed, truth)

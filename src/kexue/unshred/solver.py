@@ -148,6 +148,7 @@ MIX = 0.3
 REL_EPS = 0.3  # seam costs relative to the runner-up (see _relative); 0 = off
 REL_T = True  # also the top-bottom seams
 REL_NOISE = 1.0  # ... on pages whose grey noise (features.noise_level) is below this (1: all one-sided pages)
+_RELOC_U: dict = {}
 _LAST: dict = {}  # diagnostics of the last solve (energies of the candidate pages)
 LLR_SPREAD = 4.0
 REGROUP = True  # a third opinion: rows regrouped by their ink-density profiles (balanced k-means)
@@ -157,6 +158,11 @@ REGROUP_MIN = 0.05  # share of the pieces that must change rows for the regroupe
 BAND = True  # bands of rows re-ordered column-wise by segment relocations (all at once, exactly)
 BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
+BAND_REBUILD = (2, 3, 4)  # heights of bands of rows taken out and put back in 2-D (empty = off)
+BAND_REBUILD_ROUNDS = 3  # ... repeated from each better page, at most this many times
+BAND_REBUILD_FULL = False  # ... each arranged in full (rows re-ordered too), else repaired in place
+BAND_REBUILD_KEEP = 2  # ... the rebuilt pages of lowest energy, each repaired and judged by the page energy
+PAIR_REORDER = 6  # adjacent rows re-ordered jointly: moves of one row tried with the best of the other (0 = off)
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
 TB_ASPECT = 0.4  # width / height below which top-bottom seams weigh less (CUMCM pieces: 72/180)
 ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (time) ...
@@ -638,6 +644,132 @@ def _band_reorder(grid, cost, T, start_r, end_r, heights=(1, 2, 3, 4, 6), rounds
                     changed = True
                 else:
                     seen.add(key)
+        if not changed:
+            break
+    return grid
+
+
+def _band_rebuild(grid, cost, T, start_r, end_r, heights=(2, 3, 4), eps: float = 0.5, keep: int = 2) -> list:
+    """Ruin and recreate a band of h consecutive rows: its pieces are taken out and put back cell
+    by cell in 2-D, starting from the fixed rows above and below it (top-bottom seams), each step
+    filling the free cell whose best piece beats its runner-up by the widest ratio (as in
+    :func:`_place_greedy`, but with the columns fixed by the rows around the band). Returns the
+    ``keep`` rebuilt pages of lowest energy (better or not: the caller repairs and judges them).
+    Mends bands whose pieces the row tour grouped wrongly in several rows at once, which no
+    exchange of segments between two rows undoes.
+
+    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
+    >>> g = np.array([[0, 1, 2], [5, 3, 4]])
+    >>> _band_rebuild(g, D, T, np.zeros(6), np.zeros(6), heights=(1,), keep=1)[0].tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
+    R, C = grid.shape
+    out = []
+    for h in heights:
+        for r0 in range(R - h + 1):
+            if r0 == 0 and r0 + h == R:
+                continue  # nothing fixed to start from
+            pcs = grid[r0:r0 + h].ravel()
+            m = len(pcs)
+            S = np.zeros((m, m))  # cell (row-major in the band) x piece: summed seam costs
+            K = np.zeros(m)
+            if r0 > 0:
+                S[:C] += Tf[grid[r0 - 1][:, None], pcs[None, :]]
+                K[:C] += 1
+            if r0 + h < R:
+                S[m - C:] += Tf[pcs[None, :], grid[r0 + h][:, None]]
+                K[m - C:] += 1
+            cell = -np.ones(m, dtype=np.int64)
+            placed = np.zeros(m, bool)
+            for left in range(m, 0, -1):
+                fr = np.flatnonzero((cell < 0) & (K > 0))
+                c_ = S[fr] / K[fr][:, None]
+                c_[:, placed] = np.inf
+                if left >= 2:
+                    part = np.partition(c_, 1, axis=1)
+                    b1, b2 = part[:, 0], part[:, 1]
+                else:
+                    b1 = c_.min(1)
+                    b2 = b1 + 1.0
+                score = (1.0 - (b1 + eps) / (b2 + eps)) * (1.0 + PLACE_NB * (K[fr] - 1))
+                s = int(np.argmax(score))
+                k = int(fr[s])
+                j = int(np.argmin(c_[s]))
+                cell[k] = j
+                placed[j] = True
+                p, r, c = pcs[j], k // C, k % C
+                for rr, cc, vec in ((r, c - 1, cf[pcs, p]), (r, c + 1, cf[p, pcs]),
+                                    (r - 1, c, Tf[pcs, p]), (r + 1, c, Tf[p, pcs])):
+                    if 0 <= rr < h and 0 <= cc < C and cell[rr * C + cc] < 0:
+                        S[rr * C + cc] += vec
+                        K[rr * C + cc] += 1
+            new = grid.copy()
+            new[r0:r0 + h] = pcs[cell].reshape(h, C)
+            if not np.array_equal(new, grid):
+                out.append((_grid_energy(new, cf, Tf, st, en), r0, h, new))
+    out.sort(key=lambda t: t[0])
+    return [g for *_, g in out[:keep]]
+
+
+def _pair_reorder(grid, cost, T, start_r, end_r, top: int = 6, rounds: int = 3) -> np.ndarray:
+    """Re-order two adjacent rows jointly, each by its own move: for each of the ``top`` best
+    segment moves of one row (see :func:`_relocations`) judged without the seams to the other row,
+    the best move of the other row given it; the pair of moves is taken when the page energy drops. Mends two
+    rows shuffled alike in different columns (a blank band between text lines leaves every
+    single-row move dearer), which a band moved as one block cannot undo.
+
+    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
+    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    >>> _pair_reorder(np.array([[1, 2, 0], [5, 3, 4]]), D, T, np.zeros(6), np.zeros(6)).tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 3:
+        return grid
+    cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
+    if C not in _RELOC_U:  # the distinct moves
+        _RELOC_U[C] = np.unique(_relocations(C), axis=0)
+    P = _RELOC_U[C]
+    ar = np.arange(C)
+
+    def scores(g, r, skip=-1):  # energy terms of row r (seams, margins, top-bottom seams) per move
+        row = g[r]
+        A = np.zeros((C, C))  # A[k, i]: piece row[i] put at column k
+        if r > 0 and r - 1 != skip:
+            A += Tf[g[r - 1][:, None], row[None, :]]
+        if r < R - 1 and r + 1 != skip:
+            A += Tf[row[None, :], g[r + 1][:, None]]
+        L = cf[row[:, None], row[None, :]]
+        e = L[P[:, :-1], P[:, 1:]].sum(1) - st[row][P[:, 0]] - en[row][P[:, -1]] + A[ar, P].sum(1)
+        e0 = L[ar[:-1], ar[1:]].sum() - st[row[0]] - en[row[-1]] + A[ar, ar].sum()
+        return e - e0
+
+    seen: set[bytes] = set()
+    for _ in range(rounds):
+        changed = False
+        for r in range(R - 1):
+            key = grid[max(r - 1, 0):r + 3].tobytes()
+            if key in seen:
+                continue
+            best = (-1e-9, None)
+            for a, b in ((r, r + 1), (r + 1, r)):
+                d1 = scores(grid, a)
+                for m in np.argsort(scores(grid, a, b))[:top]:
+                    g = grid.copy()
+                    g[a] = grid[a][P[m]]
+                    d2 = scores(g, b)
+                    k = int(np.argmin(d2))
+                    if d1[m] + d2[k] < best[0]:
+                        g[b] = grid[b][P[k]]
+                        best = (float(d1[m] + d2[k]), g)
+            if best[1] is not None:
+                grid = best[1]
+                changed = True
+            else:
+                seen.add(key)
         if not changed:
             break
     return grid
@@ -1827,6 +1959,22 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                 break
             grid, e_best = g4, e4
 
+        if BAND_REBUILD and C > 2 and n <= PLACE_MAX and not pieces.two_sided:  # bands regrouped in 2-D
+            for it in range(BAND_REBUILD_ROUNDS):  # again from each better page
+                e0 = e_best
+                for i, g11 in enumerate(_band_rebuild(grid, judge, T, start_r, end_r, BAND_REBUILD,
+                                                      PLACE_EPS, BAND_REBUILD_KEEP)):
+                    if BAND_REBUILD_FULL:
+                        g11 = _arrange(g11, X, D, T, M, widths, start_r, end_r)
+                    else:  # the rows stay where they are: repair and re-order them in place (time)
+                        ml, bl, rounds = REPAIR_SIZES[0] if n <= SMALL_PAGE else REPAIR_SIZES[1]
+                        g11 = _repair_2d(_refine_2d(g11, judge, T, start_r, end_r, sweeps=1), judge, T,
+                                         start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
+                                         block_len=bl)
+                        g11 = _band_reorder(g11, judge, T, start_r, end_r, BAND_HEIGHTS)
+                    grid, e_best = lower(("band_rebuild", it, i), g11)
+                if e_best >= e0 - 1e-9:
+                    break
         if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:  # bands of rows re-solved as columns
             g7 = _band_resolve(grid, judge, T, start_r, end_r, BAND_RESOLVE)
             if not np.array_equal(g7, grid):
@@ -1840,6 +1988,8 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                              rounds=20, block_len=2)
             if not np.array_equal(g10, grid):
                 grid, e_best = lower("long_repair", _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS))
+        if PAIR_REORDER and C > 2 and n <= PLACE_MAX and not pieces.two_sided:  # two rows re-ordered jointly
+            grid, e_best = lower("pair_reorder", _pair_reorder(grid, judge, T, start_r, end_r, PAIR_REORDER))
         if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
             g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
             if not np.array_equal(g6, grid):
