@@ -453,3 +453,26 @@ def test_band_rebuild_and_pair_reorder_mend_what_two_row_moves_cannot():
     fixed = _pair_reorder(shuffled, J, T, st, en)
     assert _grid_energy(fixed, J, T, st, en) < _grid_energy(shuffled, J, T, st, en)
     assert np.array_equal(fixed, truth)
+
+
+def test_swap_reorder_takes_an_exchange_and_a_move_together():
+    """A piece in the wrong row whose way back also needs a piece of the other row moved: the
+    exchange and the move are each dearer alone, so the single-move repairs (segment exchanges,
+    moves, joint re-orders of adjacent rows) leave the page wrong; exchange plus re-order mends it."""
+    from kexue.unshred.solver import _band_reorder, _pair_reorder, _refine_2d, _repair_2d, _swap_reorder
+
+    R, C = 3, 5
+    rng = np.random.default_rng(934)
+    D, T = rng.uniform(2, 6, (R * C, R * C)), rng.uniform(2, 6, (R * C, R * C))
+    truth = np.arange(R * C).reshape(R, C)
+    for r in range(R):  # cheap true seams in noise
+        D[truth[r, :-1], truth[r, 1:]] = rng.uniform(0, 1, C - 1)
+    for r in range(R - 1):
+        T[truth[r], truth[r + 1]] = rng.uniform(0, 1, C)
+    z = np.zeros(R * C)
+    page = truth.copy()
+    page[0, 2], page[1] = 6, [5, 8, 2, 7, 9]  # 2 and 6 exchanged, then 8 moved in row 1
+    others = _band_reorder(_pair_reorder(_repair_2d(_refine_2d(page, D, T, z, z), D, T, z, z, max_len=2,
+                                                    block_len=2), D, T, z, z), D, T, z, z)
+    assert not np.array_equal(others, truth)
+    assert np.array_equal(_swap_reorder(page, D, T, z, z), truth)

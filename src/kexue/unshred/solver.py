@@ -163,6 +163,7 @@ BAND_REBUILD_ROUNDS = 3  # ... repeated from each better page, at most this many
 BAND_REBUILD_FULL = False  # ... each arranged in full (rows re-ordered too), else repaired in place
 BAND_REBUILD_KEEP = 2  # ... the rebuilt pages of lowest energy, each repaired and judged by the page energy
 PAIR_REORDER = 6  # adjacent rows re-ordered jointly: moves of one row tried with the best of the other (0 = off)
+SWAP_REORDER = 4  # dearest pieces of the page exchanged into another row, both rows then re-ordered (0 = off)
 BAND_RESOLVE = (2, 3)  # heights of bands re-solved as columns (empty = off)
 TB_ASPECT = 0.4  # width / height below which top-bottom seams weigh less (CUMCM pieces: 72/180)
 ROW_STARTS = 2  # further row groupings from other tour seeds, each arranged (time) ...
@@ -713,6 +714,30 @@ def _band_rebuild(grid, cost, T, start_r, end_r, heights=(2, 3, 4), eps: float =
     return [g for *_, g in out[:keep]]
 
 
+def _distinct_moves(C: int) -> np.ndarray:
+    """The distinct orders of :func:`_relocations` (cached)."""
+    if C not in _RELOC_U:
+        _RELOC_U[C] = np.unique(_relocations(C), axis=0)
+    return _RELOC_U[C]
+
+
+def _move_scores(g, r, P, cf, Tf, st, en, skip: int = -1) -> np.ndarray:
+    """Change of the energy terms of row ``r`` of page ``g`` (left-right seams, margins, top-bottom
+    seams to the rows above and below, except to row ``skip``) under each order ``P[m]`` of it."""
+    R, C = g.shape
+    ar = np.arange(C)
+    row = g[r]
+    A = np.zeros((C, C))  # A[k, i]: piece row[i] put at column k
+    if r > 0 and r - 1 != skip:
+        A += Tf[g[r - 1][:, None], row[None, :]]
+    if r < R - 1 and r + 1 != skip:
+        A += Tf[row[None, :], g[r + 1][:, None]]
+    L = cf[row[:, None], row[None, :]]
+    e = L[P[:, :-1], P[:, 1:]].sum(1) - st[row][P[:, 0]] - en[row][P[:, -1]] + A[ar, P].sum(1)
+    e0 = L[ar[:-1], ar[1:]].sum() - st[row[0]] - en[row[-1]] + A[ar, ar].sum()
+    return e - e0
+
+
 def _pair_reorder(grid, cost, T, start_r, end_r, top: int = 6, rounds: int = 3) -> np.ndarray:
     """Re-order two adjacent rows jointly, each by its own move: for each of the ``top`` best
     segment moves of one row (see :func:`_relocations`) judged without the seams to the other row,
@@ -730,22 +755,10 @@ def _pair_reorder(grid, cost, T, start_r, end_r, top: int = 6, rounds: int = 3) 
     if R < 2 or C < 3:
         return grid
     cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
-    if C not in _RELOC_U:  # the distinct moves
-        _RELOC_U[C] = np.unique(_relocations(C), axis=0)
-    P = _RELOC_U[C]
-    ar = np.arange(C)
+    P = _distinct_moves(C)
 
-    def scores(g, r, skip=-1):  # energy terms of row r (seams, margins, top-bottom seams) per move
-        row = g[r]
-        A = np.zeros((C, C))  # A[k, i]: piece row[i] put at column k
-        if r > 0 and r - 1 != skip:
-            A += Tf[g[r - 1][:, None], row[None, :]]
-        if r < R - 1 and r + 1 != skip:
-            A += Tf[row[None, :], g[r + 1][:, None]]
-        L = cf[row[:, None], row[None, :]]
-        e = L[P[:, :-1], P[:, 1:]].sum(1) - st[row][P[:, 0]] - en[row][P[:, -1]] + A[ar, P].sum(1)
-        e0 = L[ar[:-1], ar[1:]].sum() - st[row[0]] - en[row[-1]] + A[ar, ar].sum()
-        return e - e0
+    def scores(g, r, skip=-1):
+        return _move_scores(g, r, P, cf, Tf, st, en, skip)
 
     seen: set[bytes] = set()
     for _ in range(rounds):
@@ -1317,6 +1330,95 @@ def _move_costs(row, V, cf, st, en, L):
     return total - (r["lsum"] - st[row[0]] - en[row[-1]] + v0.sum())
 
 
+def _vertical(grid, Tf) -> list:
+    """``V[r][x, p]``: the top-bottom seam cost of piece ``p`` put at column ``x`` of row ``r``,
+    against the rows above and below (as the repair passes see a row)."""
+    R, C = grid.shape
+    V = []
+    for r in range(R):
+        v = np.zeros((C, Tf.shape[0]))
+        if r > 0:
+            v += Tf[grid[r - 1]]
+        if r < R - 1:
+            v += Tf[:, grid[r + 1]].T
+        V.append(v)
+    return V
+
+
+def _exchanged(grid, r, q, i, j, L, k, k2) -> np.ndarray:
+    """A copy of ``grid`` where segment ``grid[r, i:i+L]`` and segment ``grid[q, j:j+L]`` trade rows,
+    each put in at place ``k2`` (``k``) of the other row with its own segment taken out."""
+    new = grid.copy()
+    a, b = list(grid[r]), list(grid[q])
+    sa, sb = a[i:i + L], b[j:j + L]
+    ra, rb = a[:i] + a[i + L:], b[:j] + b[j + L:]
+    new[r] = ra[:k] + sb + ra[k:]
+    new[q] = rb[:k2] + sa + rb[k2:]
+    return new
+
+
+def _swap_reorder(grid, cost, T, start_r, end_r, dear: int = 4, rows: int = 1, rounds: int = 3) -> np.ndarray:
+    """Exchange a piece between two rows, then re-order both rows by their best single moves
+    (see :func:`_relocations`); the best such page is kept when its energy drops. Tried for the
+    ``dear`` pieces of the page that cost most where they are (seams and margins, less the seam
+    that closes the gap, plus the top-bottom seams), each with every piece of the ``rows`` rows
+    that would take it in most cheaply. Mends a piece in the wrong row whose way back needs
+    another piece moved too: two moves at once, each dearer alone, that the single-move repairs
+    (:func:`_repair_2d`, :func:`_pair_reorder`) never take.
+
+    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
+    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    >>> _swap_reorder(np.array([[0, 4, 1], [3, 2, 5]]), D, T, np.zeros(6), np.zeros(6)).tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    grid = grid.copy()
+    R, C = grid.shape
+    if R < 2 or C < 3:
+        return grid
+    cf, Tf, st, en = _finite_costs(cost, T, start_r, end_r)
+    P = _distinct_moves(C)
+    energy = _grid_energy(grid, cf, Tf, st, en)
+    cols = np.arange(C)
+
+    def reorder(g, rs, times=1):  # each row of rs by its best move, while that lowers the energy
+        for _ in range(times):
+            moved = False
+            for x in rs:
+                sc = _move_scores(g, x, P, cf, Tf, st, en)
+                m = int(np.argmin(sc))
+                if sc[m] < -1e-9:
+                    g[x], moved = g[x][P[m]], True
+            if not moved:
+                break
+        return g
+
+    for _ in range(rounds):
+        V = _vertical(grid, Tf)
+        res = [_exchange_costs(grid[r], grid, V[r], cf, st, en, 1) for r in range(R)]  # (change, place)
+        here = np.zeros((R, C))  # what each piece costs where it is
+        for r in range(R):
+            row = grid[r]
+            links = cf[row[:-1], row[1:]]
+            gap = np.r_[-st[row[1]], cf[row[:-2], row[2:]], -en[row[-2]]]
+            here[r] = np.r_[-st[row[0]], links] + np.r_[links, -en[row[-1]]] - gap + V[r][cols, row]
+        best = (energy - 1e-9, None, ())
+        for a in np.argsort(-here, axis=None)[:dear]:
+            r, i = (int(x) for x in np.unravel_index(a, here.shape))
+            fit = np.array([res[q][0][:, r, i].min() if q != r else np.inf for q in range(R)])
+            for q in (int(x) for x in np.argsort(fit)[:rows]):
+                for j in range(C):  # every piece of row q that could make way
+                    new = reorder(_exchanged(grid, r, q, i, j, 1, int(res[r][1][i, q, j]), int(res[q][1][j, r, i])),
+                                  (r, q))
+                    e = _grid_energy(new, cf, Tf, st, en)
+                    if e < best[0]:
+                        best = (e, new, (r, q))
+        if best[1] is None:
+            break
+        grid = reorder(best[1], best[2], times=4)
+        energy = _grid_energy(grid, cf, Tf, st, en)
+    return grid
+
+
 def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20, block_len: int = 3) -> np.ndarray:
     """Global repair of an ordered page: exchange segments of equal length between two rows,
     each put in at its best place in the other row (the rest of the row closes up), when the
@@ -1334,14 +1436,7 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
     changed = set(range(R))  # rows whose pieces changed in the last round
     for _ in range(rounds):
         near = changed | {r - 1 for r in changed} | {r + 1 for r in changed}  # rows whose V changed
-        V = []
-        for r in range(R):
-            v = np.zeros((C, cf.shape[0]))
-            if r > 0:
-                v += Tf[grid[r - 1]]
-            if r < R - 1:
-                v += Tf[:, grid[r + 1]].T
-            V.append(v)
+        V = _vertical(grid, Tf)
         cands = []
         for L in range(1, max_len + 1):
             for r in range(R):
@@ -1443,10 +1538,7 @@ def _repair_2d(grid, cost, T, start_r, end_r, max_len: int = 6, rounds: int = 20
                 rest = a[:i] + a[i + L:]
                 new[r] = rest[:k] + a[i:i + L] + rest[k:]
             else:
-                sa, sb = a[i:i + L], b[j:j + L]
-                ra, rb = a[:i] + a[i + L:], b[:j] + b[j + L:]
-                new[r] = ra[:k] + sb + ra[k:]
-                new[q] = rb[:k2] + sa + rb[k2:]
+                new = _exchanged(grid, r, q, i, j, L, k, k2)
             e = _grid_energy(new, cf, Tf, st, en)
             if e < energy - 1e-9:
                 grid, energy, moved = new, e, True
@@ -1990,6 +2082,8 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                 grid, e_best = lower("long_repair", _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS))
         if PAIR_REORDER and C > 2 and n <= PLACE_MAX and not pieces.two_sided:  # two rows re-ordered jointly
             grid, e_best = lower("pair_reorder", _pair_reorder(grid, judge, T, start_r, end_r, PAIR_REORDER))
+        if SWAP_REORDER and C > 2 and n <= PLACE_MAX and not pieces.two_sided:  # exchange plus re-order of both rows
+            grid, e_best = lower("swap_reorder", _swap_reorder(grid, judge, T, start_r, end_r, SWAP_REORDER))
         if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
             g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
             if not np.array_equal(g6, grid):
