@@ -152,15 +152,21 @@ def test_solve_two_sided_page_whose_rows_only_the_text_orders(monkeypatch):
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid, s.true_back)["neighbour"] < 0.6
 
 
+def _same_grid_pair(back):
+    """Pieces of a front page without paragraph breaks and the given back page on its line grid,
+    with what arrange_blocks needs: (X, truth, n, top, bottom, flat top-bottom costs)."""
+    X, truth = _pieces(_page(set()), back)
+    n = X.shape[0]
+    top, bottom = _anchors(truth, n)
+    return X, truth, n, top, bottom, np.zeros((2 * n, 2 * n))
+
+
 def test_rows_turned_back_by_type_style_alone():
     """Both pages on one line grid without any paragraph break at a cut: only the style tells them
     apart (the back page's lines are dashed, as a different typeface would be)."""
-    front, back = _page(set()), _page(set())
+    back = _page(set())
     back[:, 1::3] = 0.0  # strokes 2 px wide instead of one long run
-    X, truth = _pieces(front, back)
-    n = X.shape[0]
-    top, bottom = _anchors(truth, n)
-    To = np.zeros((2 * n, 2 * n))
+    X, truth, n, top, bottom, To = _same_grid_pair(back)
     for rows in ([1], [2], [1, 2]):
         Xt, gt = _turn(X, truth, rows)
         g, info = arrange_blocks(gt, Xt, To, top, bottom)
@@ -174,13 +180,10 @@ def test_rows_turned_back_by_text_margins_alone():
     back page's text sits between wider side margins (as a book's inner and outer margins
     alternate between the faces of a leaf): with the style and paragraph cues off, only the
     margins tell a turned row."""
-    front, back = _page(set()), _page(set())
+    back = _page(set())
     back[:, :12] = 0.0
     back[:, 48:] = 0.0
-    X, truth = _pieces(front, back)
-    n = X.shape[0]
-    top, bottom = _anchors(truth, n)
-    To = np.zeros((2 * n, 2 * n))
+    X, truth, n, top, bottom, To = _same_grid_pair(back)
     for rows in ([1], [2], [1, 2]):
         Xt, gt = _turn(X, truth, rows)
         off = dict(kappa_style=0.0, kappa_para=0.0)

@@ -659,8 +659,7 @@ def _band_rebuild(grid, cost, T, start_r, end_r, heights=(2, 3, 4), eps: float =
     Mends bands whose pieces the row tour grouped wrongly in several rows at once, which no
     exchange of segments between two rows undoes.
 
-    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
-    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
+    >>> D, T = _toy_costs()
     >>> g = np.array([[0, 1, 2], [5, 3, 4]])
     >>> _band_rebuild(g, D, T, np.zeros(6), np.zeros(6), heights=(1,), keep=1)[0].tolist()
     [[0, 1, 2], [3, 4, 5]]
@@ -745,8 +744,7 @@ def _pair_reorder(grid, cost, T, start_r, end_r, top: int = 6, rounds: int = 3) 
     rows shuffled alike in different columns (a blank band between text lines leaves every
     single-row move dearer), which a band moved as one block cannot undo.
 
-    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
-    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    >>> D, T = _toy_costs()
     >>> _pair_reorder(np.array([[1, 2, 0], [5, 3, 4]]), D, T, np.zeros(6), np.zeros(6)).tolist()
     [[0, 1, 2], [3, 4, 5]]
     """
@@ -796,8 +794,7 @@ def _band_resolve(grid, cost, T, start_r, end_r, heights=(2, 3), rounds: int = 3
     page energy drops. Mends bands whose rows were shuffled alike by several moves at once
     (blank column gaps), which no single segment move undoes.
 
-    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
-    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    >>> D, T = _toy_costs()
     >>> _band_resolve(np.array([[2, 0, 1], [4, 5, 3]]), D, T, np.zeros(6), np.zeros(6)).tolist()
     [[0, 1, 2], [3, 4, 5]]
     """
@@ -1223,6 +1220,21 @@ def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
     return grid
 
 
+def _toy_costs():
+    """Left-right and top-bottom costs of a 2 x 3 toy page whose true grid is [[0, 1, 2], [3, 4, 5]]
+    (true seams cost 0, all others 5): the worked example of the repair passes' docstrings.
+
+    >>> D, T = _toy_costs()
+    >>> float(D[0, 1] + D[1, 2] + T[0, 3]), float(D[1, 0])
+    (0.0, 5.0)
+    """
+    D = np.full((6, 6), 5.0)
+    D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
+    T = np.full((6, 6), 5.0)
+    T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    return D, T
+
+
 def _finite_costs(cost, T, start_r, end_r):
     """Left-right and top-bottom cost matrices with forbidden (infinite) seams set to BIG, and the
     row start/end rewards as float arrays: the common inputs of the page repair passes."""
@@ -1366,8 +1378,7 @@ def _swap_reorder(grid, cost, T, start_r, end_r, dear: int = 4, rows: int = 1, r
     another piece moved too: two moves at once, each dearer alone, that the single-move repairs
     (:func:`_repair_2d`, :func:`_pair_reorder`) never take.
 
-    >>> D = np.full((6, 6), 5.0); D[0, 1] = D[1, 2] = D[3, 4] = D[4, 5] = 0.0
-    >>> T = np.full((6, 6), 5.0); T[0, 3] = T[1, 4] = T[2, 5] = 0.0
+    >>> D, T = _toy_costs()
     >>> _swap_reorder(np.array([[0, 4, 1], [3, 2, 5]]), D, T, np.zeros(6), np.zeros(6)).tolist()
     [[0, 1, 2], [3, 4, 5]]
     """
