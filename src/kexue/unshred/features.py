@@ -125,14 +125,12 @@ def llr_costs(ink: np.ndarray, edges=LEVELS, alpha: float = 1.0, damp: float = 0
     a_l = lp[ctx_of(q[:, :, 0], q[:, :, c2])].reshape(n, hh * K)        # j's left edge predicts
     b_r = eye[q[:, :, -1]].reshape(n, hh * K)                               # i's last column
     if damp:
-        ar = a_r.reshape(n, hh, K).reshape(n, hh * K)
-        al = a_l.reshape(n, hh, K).reshape(n, hh * K)
         base = np.arange(hh) * K
         fl = base[None] + q[:, :, 0]   # where j's first column reads i's prediction
         fr = base[None] + q[:, :, -1]  # where i's last column reads j's prediction
 
         def rows_cost(ic):
-            return -(ar[ic][:, fl] + al[:, fr[ic]].swapaxes(0, 1))
+            return -(a_r[ic][:, fl] + a_l[:, fr[ic]].swapaxes(0, 1))
 
         d = _run_damped(rows_cost, ink.shape[-2] if ink.ndim == 4 else hh, damp, (n, hh))
     else:

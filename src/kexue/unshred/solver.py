@@ -129,9 +129,7 @@ SEAM_DAMP = 0.8
 ALIGN = True
 ALIGN_TOL = 4  # pixels a line's first (last) ink may lie off the margin
 ALIGN_LATE = 0.25  # what a line set further in counts (indent, short last line; 0 for ink in the margin)
-SEAM_DAMP_T = 0.0  # the same for top-bottom seams (0 = plain sums)
 DAMP_MAX = 500  # damped seams on one-sided pages of up to this many pieces (time)
-_DAMP_ON = [True]  # set per page by _solve (two-sided pages: off, so their frames need not say)
 STAGE1 = 0.1
 STAGE1_LR_ONLY = True
 FACE_TOUR = True
@@ -160,7 +158,6 @@ BAND_HEIGHTS = (1, 2, 3, 4, 6)
 SWAP_MAX_C = 24  # rows up to this long also try exchanges of two segments
 BAND_REBUILD = (2, 3, 4)  # heights of bands of rows taken out and put back in 2-D (empty = off)
 BAND_REBUILD_ROUNDS = 3  # ... repeated from each better page, at most this many times
-BAND_REBUILD_FULL = False  # ... each arranged in full (rows re-ordered too), else repaired in place
 BAND_REBUILD_KEEP = 2  # ... the rebuilt pages of lowest energy, each repaired and judged by the page energy
 PAIR_REORDER = 6  # adjacent rows re-ordered jointly: moves of one row tried with the best of the other (0 = off)
 SWAP_REORDER = 4  # dearest pieces of the page exchanged into another row, both rows then re-ordered (0 = off)
@@ -1764,10 +1761,10 @@ def _order_blocks(grid, X, T, widths, energy, e_best):
     return G if abs(e - e_best) <= 1e-9 * max(1.0, abs(e_best)) else grid
 
 
-def _seams(X, tb: bool = False):
+def _seams(X, damp: float = 0.0):
     """Seam costs of one direction: ``SEAM`` picks prediction errors ("pred"), the learnt
-    likelihood ratio ("llr") or a blend of both ("mix", weight ``MIX`` on the likelihood)."""
-    damp = (SEAM_DAMP_T if tb else SEAM_DAMP) if _DAMP_ON[0] else 0.0
+    likelihood ratio ("llr") or a blend of both ("mix", weight ``MIX`` on the likelihood);
+    ``damp``: pixel rows summed damped along runs (see :func:`~kexue.unshred.features.seam_costs`)."""
     if SEAM == "mix":
         p = seam_costs(X, damp=damp)
         p = p / _scale(p)
@@ -1871,10 +1868,11 @@ def _constrain(M, lock, forbid):
         M[i, j] = np.inf
 
 
-def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = False):
+def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = False, damp: float = 0.0):
     """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids;
-    ``rel``: relative to the runner-up (:func:`_relative`)."""
-    D0, T0 = _seams(X), _seams(X.swapaxes(2, 3), True)
+    ``rel``: relative to the runner-up (:func:`_relative`); ``damp``: the left-right seams' run
+    damping (``SEAM_DAMP``; top-bottom seams stay plain sums)."""
+    D0, T0 = _seams(X, damp), _seams(X.swapaxes(2, 3))
     if rel and REL_EPS:
         D0 = _relative(D0, REL_EPS)
         if REL_T:
@@ -1985,7 +1983,7 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     late_turns = 0  # two-sided: pieces turned over inside rows by _turn_blocks
     R, C = infer_layout(pieces.n, pieces.shape, rows, cols)
     n = pieces.n
-    _DAMP_ON[0] = n <= DAMP_MAX and not pieces.two_sided
+    damp = SEAM_DAMP if n <= DAMP_MAX and not pieces.two_sided else 0.0
     if pieces.two_sided:
         if front is None:
             front = assign_faces(pieces, R if C > 1 else None)
@@ -2009,7 +2007,7 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     # ties either way
     rel = not pieces.two_sided and noise_level(X) < REL_NOISE
     X = denoise(X)
-    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, rel=rel)
+    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, rel=rel, damp=damp)
     M = _lines(X)
     widths = blank_widths(X)
     if ALIGN and not pieces.two_sided and not transposed and C > 1:
@@ -2062,19 +2060,19 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                 break
             grid, e_best = g4, e4
 
-        if BAND_REBUILD and C > 2 and n <= PLACE_MAX and not pieces.two_sided:  # bands regrouped in 2-D
+        rebuild_ok = C > 2 and n <= PLACE_MAX and not pieces.two_sided  # the 2-D row passes below (time)
+        if BAND_REBUILD and rebuild_ok:  # bands regrouped in 2-D
             for it in range(BAND_REBUILD_ROUNDS):  # again from each better page
                 e0 = e_best
                 for i, g11 in enumerate(_band_rebuild(grid, judge, T, start_r, end_r, BAND_REBUILD,
                                                       PLACE_EPS, BAND_REBUILD_KEEP)):
-                    if BAND_REBUILD_FULL:
-                        g11 = _arrange(g11, X, D, T, M, widths, start_r, end_r)
-                    else:  # the rows stay where they are: repair and re-order them in place (time)
-                        ml, bl, rounds = REPAIR_SIZES[0] if n <= SMALL_PAGE else REPAIR_SIZES[1]
-                        g11 = _repair_2d(_refine_2d(g11, judge, T, start_r, end_r, sweeps=1), judge, T,
-                                         start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
-                                         block_len=bl)
-                        g11 = _band_reorder(g11, judge, T, start_r, end_r, BAND_HEIGHTS)
+                    # the rows stay where they are: repaired and re-ordered in place (arranging each
+                    # in full, rows re-ordered too, reached the same pages more slowly)
+                    ml, bl, rounds = REPAIR_SIZES[0] if n <= SMALL_PAGE else REPAIR_SIZES[1]
+                    g11 = _repair_2d(_refine_2d(g11, judge, T, start_r, end_r, sweeps=1), judge, T,
+                                     start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
+                                     block_len=bl)
+                    g11 = _band_reorder(g11, judge, T, start_r, end_r, BAND_HEIGHTS)
                     grid, e_best = lower(("band_rebuild", it, i), g11)
                 if e_best >= e0 - 1e-9:
                     break
@@ -2091,9 +2089,9 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                              rounds=20, block_len=2)
             if not np.array_equal(g10, grid):
                 grid, e_best = lower("long_repair", _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS))
-        if PAIR_REORDER and C > 2 and n <= PLACE_MAX and not pieces.two_sided:  # two rows re-ordered jointly
+        if PAIR_REORDER and rebuild_ok:  # two rows re-ordered jointly
             grid, e_best = lower("pair_reorder", _pair_reorder(grid, judge, T, start_r, end_r, PAIR_REORDER))
-        if SWAP_REORDER and C > 2 and n <= PLACE_MAX and not pieces.two_sided:  # exchange plus re-order of both rows
+        if SWAP_REORDER and rebuild_ok:  # exchange plus re-order of both rows
             grid, e_best = lower("swap_reorder", _swap_reorder(grid, judge, T, start_r, end_r, SWAP_REORDER))
         if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
             g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
