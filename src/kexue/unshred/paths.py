@@ -92,42 +92,42 @@ def improve_path(order, cost: np.ndarray, start: np.ndarray, end: np.ndarray, ma
     ext[:n, n + 1] = end
     S, E = n, n + 1
     for _ in range(100 * n):
-        p = [S] + o + [E]
+        p = np.array([S] + o + [E])
         moved = False
         for seg in range(1, min(max_seg, n - 1) + 1):
-            for i in range(1, n - seg + 2):
-                a, b = p[i - 1], p[i + seg]
-                f, l = p[i], p[i + seg - 1]
-                gain = ext[a, f] + ext[l, b] - ext[a, b]
-                rest = np.array(p[:i] + p[i + seg:])
-                u, v = rest[:-1], rest[1:]
-                delta = ext[u, f] + ext[l, v] - ext[u, v] - gain
-                delta[i - 1] = np.inf  # the same place
-                k = int(np.argmin(delta))
-                if delta[k] < -1e-9:
-                    rest_l = rest.tolist()
-                    p = rest_l[:k + 1] + p[i:i + seg] + rest_l[k + 1:]
-                    moved = True
-                    break
-            if moved:
+            # every segment p[i:i+seg] (i = 1..n-seg+1) put between rest[t] and rest[t+1] of the
+            # path without it, all at once; the first segment (in order) that can move anywhere
+            # cheaper moves to its best place
+            i = np.arange(1, n - seg + 2)[:, None]
+            t = np.arange(n + 1 - seg)[None, :]
+            f, l = p[i], p[i + seg - 1]
+            gain = ext[p[i - 1], f] + ext[l, p[i + seg]] - ext[p[i - 1], p[i + seg]]
+            u = np.where(t < i, p[t], p[np.minimum(t + seg, n + 1)])
+            v = np.where(t + 1 < i, p[t + 1], p[np.minimum(t + 1 + seg, n + 1)])
+            delta = ext[u, f] + ext[l, v] - ext[u, v] - gain
+            delta[np.arange(len(delta)), i[:, 0] - 1] = np.inf  # the same place
+            ok = np.flatnonzero(delta.min(1) < -1e-9)
+            if ok.size:
+                a = int(ok[0])
+                k = int(np.argmin(delta[a]))
+                i0 = a + 1
+                rest = p[:i0].tolist() + p[i0 + seg:].tolist()
+                p = np.array(rest[:k + 1] + p[i0:i0 + seg].tolist() + rest[k + 1:])
+                moved = True
                 break
         if not moved and n <= 60:
-            best = sum(ext[x, y] for x, y in zip(p[:-1], p[1:], strict=True))
-            for i in range(1, n + 1):
-                for j in range(i + 2, n + 1):
-                    q = p.copy()
-                    q[i], q[j] = q[j], q[i]
-                    c = sum(ext[x, y] for x, y in zip(q[i - 1:i + 2], q[i:i + 2], strict=False)) \
-                        + sum(ext[x, y] for x, y in zip(q[j - 1:j + 2], q[j:j + 2], strict=False))
-                    c0 = sum(ext[x, y] for x, y in zip(p[i - 1:i + 2], p[i:i + 2], strict=False)) \
-                        + sum(ext[x, y] for x, y in zip(p[j - 1:j + 2], p[j:j + 2], strict=False))
-                    if c < c0 - 1e-9:
-                        p, moved = q, True
-                        break
-                if moved:
-                    break
-            del best
-        o = p[1:-1]
+            # swap two nodes that are not neighbours (the first pair, in order, that gains)
+            i, j = np.triu_indices(n + 2, 2)
+            sel = (i >= 1) & (j <= n)
+            i, j = i[sel], j[sel]
+            new = (ext[p[i - 1], p[j]] + ext[p[j], p[i + 1]]) + (ext[p[j - 1], p[i]] + ext[p[i], p[j + 1]])
+            old = (ext[p[i - 1], p[i]] + ext[p[i], p[i + 1]]) + (ext[p[j - 1], p[j]] + ext[p[j], p[j + 1]])
+            ok = np.flatnonzero(new < old - 1e-9)
+            if ok.size:
+                a, b = int(i[ok[0]]), int(j[ok[0]])
+                p[a], p[b] = p[b], p[a]
+                moved = True
+        o = p[1:-1].tolist()
         if not moved:
             break
     return o

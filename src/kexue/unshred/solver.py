@@ -66,6 +66,7 @@ alike, can still come out turned over.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -73,6 +74,7 @@ import numpy as np
 
 from ..errors import UsageError
 from .features import INK, blank_widths, denoise, ink_rows, line_pitch, llr_costs, noise_level, seam_costs
+from .parallel import run_all
 from .paths import held_karp, shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
@@ -1181,34 +1183,46 @@ def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
     Tf = np.where(np.isfinite(T), T, BIG)
     cf = np.where(np.isfinite(cost), cost, BIG)
 
-    def energy(row, r):
-        return _row_energy(row, r, grid, cf, Tf, start_r, end_r)
+    st, en = np.asarray(start_r, float), np.asarray(end_r, float)
+    cols = np.arange(C)
+    moves = [[], []]  # per i: the orders made by swapping i with each j > i, by moving i to each j != i
+    for i in range(C):
+        sw = np.tile(cols, (C - i - 1, 1))
+        sw[np.arange(C - i - 1), i], sw[np.arange(C - i - 1), np.arange(i + 1, C)] = np.arange(i + 1, C), i
+        rest = np.delete(cols, i)
+        mv = np.array([np.insert(rest, j, i) for j in range(C) if j != i]).reshape(-1, C)
+        moves[0].append(sw)
+        moves[1].append(mv)
+
+    def energies(rows, r):  # _row_energy of each candidate row (one per line of ``rows``)
+        e = cf[rows[:, :-1], rows[:, 1:]].sum(1) - st[rows[:, 0]] - en[rows[:, -1]]
+        if r > 0:
+            e = e + Tf[grid[r - 1][None, :], rows].sum(1)
+        if r < R - 1:
+            e = e + Tf[rows, grid[r + 1][None, :]].sum(1)
+        return e
 
     for _ in range(sweeps):
         changed = False
         for r in range(R):
             row = grid[r].copy()
-            best = energy(row, r)
+            best = _row_energy(row, r, grid, cf, Tf, st, en)
             improved = True
             while improved:
                 improved = False
                 for i in range(C):
-                    for j in range(i + 1, C):
-                        cand = row.copy()
-                        cand[i], cand[j] = cand[j], cand[i]
-                        e = energy(cand, r)
-                        if e < best - 1e-9:
-                            row, best, improved = cand, e, True
-                    for j in range(C):
-                        if j == i:
-                            continue
-                        lst = list(row)
-                        v = lst.pop(i)
-                        lst.insert(j, v)
-                        cand = np.array(lst)
-                        e = energy(cand, r)
-                        if e < best - 1e-9:
-                            row, best, improved = cand, e, True
+                    for kind in (0, 1):  # swaps of i with a later piece, then moves of the piece at i
+                        perms, a = moves[kind][i], 0
+                        # the candidates in order, each from the row as it is when its turn comes:
+                        # all scored at once, the first that gains taken, the rest scored again
+                        while a < len(perms):
+                            e = energies(row[perms[a:]], r)
+                            hit = np.flatnonzero(e < best - 1e-9)
+                            if not hit.size:
+                                break
+                            a += int(hit[0])
+                            row, best, improved = row[perms[a]], float(e[hit[0]]), True
+                            a += 1
             if not np.array_equal(row, grid[r]):
                 grid[r] = row
                 changed = True
@@ -1292,7 +1306,7 @@ def _rest_vertical(row, V, L):
     return np.where(K <= I, a_le, a_gt), v0  # (m_i, K), (C,)
 
 
-def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
+def _exchange_costs(row, segs, V, cf, st, en, L):
     """``out[i, q, j]``: the best change of the energy of ``row`` (with its rows above and below
     fixed, ``V[x, p]`` being the top-bottom cost of piece ``p`` at column ``x``) when its segment
     ``row[i:i+L]`` is taken out and the segment ``segs[q, j:j+L]`` of another row is put in at the
@@ -1300,12 +1314,10 @@ def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
     Q = segs.shape[0]
     m = len(row) - L + 1  # segment starts
     r = _row_minus_segment(row, cf, st, en, L)
-    k, has_l, has_r, Ak1, Ak = r["k"], r["has_l"], r["has_r"], r["Ak1"], r["Ak"]
+    k, Ak1, Ak = r["k"], r["Ak1"], r["Ak"]
     jj = np.arange(m)
     s_first = segs[:, jj].reshape(-1)  # (Q*m,)
     s_last = segs[:, jj + L - 1].reshape(-1)
-    left = np.where(has_l[None, None], cf[Ak1[:, None, :], s_first[None, :, None]], -st[s_first][None, :, None])
-    right = np.where(has_r[None, None], cf[s_last[None, :, None], Ak[:, None, :]], -en[s_last][None, :, None])
     sl = cf[segs[:, :-1], segs[:, 1:]]
     scl = np.concatenate([np.zeros((Q, 1)), np.cumsum(sl, axis=1)], axis=1)
     seg_inner = (scl[:, jj + L - 1] - scl[:, jj]).reshape(-1)
@@ -1315,11 +1327,20 @@ def _exchange_costs(row, segs, V, cf, st, en, L, full: bool = False):
         diag += V[k[:, None, None] + t, segs[None, :, jj + t]]
     diag = diag.reshape(len(k), Q * m)
     rowpart = r["lr_A"][:, None] - r["old"] + r["a_end"] + va  # (m_i, K)
-    total = rowpart[:, None, :] + left + right + seg_inner[None, :, None] + diag.T[None, :, :]
+    # total[i, k, s]: laid out with the other rows' segments s innermost (fast gathers and
+    # reductions over k); built in place, term by term
+    total = cf[:, s_first][Ak1]  # the link into the segment: cf[A_i[k-1], first piece]
+    total[:, 0, :] = -st[s_first]  # k = 0: the segment starts the row
+    total += rowpart[:, :, None]
+    right = cf.T[:, s_last][Ak]  # the link out of it: cf[last piece, A_i[k]]
+    right[:, -1, :] = -en[s_last]  # k = last: the segment ends the row
+    total += right
+    total += seg_inner[None, None, :]
+    total += diag[None, :, :]
     e_old = r["lsum"] - st[row[0]] - en[row[-1]] + v0.sum()
-    if full:  # (i, q, j, k)
-        return (total - e_old).reshape(m, Q, m, len(k))
-    return (total.min(-1) - e_old).reshape(m, Q, m), total.argmin(-1).reshape(m, Q, m)
+    place = total.argmin(1)
+    best = np.take_along_axis(total, place[:, None, :], 1)[:, 0, :]
+    return (best - e_old).reshape(m, Q, m), place.reshape(m, Q, m)
 
 
 def _move_costs(row, V, cf, st, en, L):
@@ -1872,7 +1893,7 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
     """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids;
     ``rel``: relative to the runner-up (:func:`_relative`); ``damp``: the left-right seams' run
     damping (``SEAM_DAMP``; top-bottom seams stay plain sums)."""
-    D0, T0 = _seams(X, damp), _seams(X.swapaxes(2, 3))
+    D0, T0 = run_all(lambda: _seams(X, damp), lambda: _seams(X.swapaxes(2, 3)))
     if rel and REL_EPS:
         D0 = _relative(D0, REL_EPS)
         if REL_T:
@@ -2014,19 +2035,36 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
         widths["lead"], widths["trail"] = _line_ends(X)
     times["costs"] = time.perf_counter() - t
     t = time.perf_counter()
+    times["rows"] = 0.0
     if n == 1:
         grid = np.zeros((1, 1), dtype=int)
     else:
-        grid, start_r, end_r = _solve_rows(D, T, M, widths, R, C, X.shape[-1])
-    times["rows"] = time.perf_counter() - t
-    t = time.perf_counter()
+        start_r, end_r = _margins(widths, R, X.shape[-1])
+
+        def by_rows(seed: int = 0):
+            """Rows from one splitting tour (``seed``), arranged into a page."""
+            t1 = time.perf_counter()
+            g = _solve_rows(D, T, M, widths, R, C, X.shape[-1], seed=seed)[0]
+            if seed == 0:
+                times["rows"] = time.perf_counter() - t1
+            return _arrange(g, X, D, T, M, widths, start_r, end_r) if R > 1 else g
+
+        # the first opinions are independent of each other: they run side by side (parallel.py)
+        tasks = [by_rows]
+        second = R > 1 and PLACE_2D and C > 1 and n <= PLACE_MAX
+        if second:  # a page grown in 2-D (left-right and top-bottom seams at once)
+            tasks.append(lambda: _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths,
+                                          start_r, end_r))
+        starts = ROW_STARTS if ROW_STARTS_MIN < n <= PLACE_MAX and C > 1 and R > 1 and not pieces.two_sided else 0
+        tasks += [functools.partial(by_rows, seed) for seed in range(1, starts + 1)]
+        opinions = run_all(*tasks)
+        grid = opinions[0]
     if R > 1:
         judge = _judge(D, M)
 
         def energy(g):  # the page energy every candidate page is judged by
             return _grid_energy(g, judge, T, start_r, end_r)
 
-        grid = _arrange(grid, X, D, T, M, widths, start_r, end_r)
         e_best = energy(grid)
 
         def lower(key, g):
@@ -2035,17 +2073,11 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
             _LAST[key] = (e_best, e)
             return (g, e) if e < e_best else (grid, e_best)
 
-        if PLACE_2D and C > 1 and n <= PLACE_MAX:
-            # a second opinion grown in 2-D (left-right and top-bottom seams at once); the page
-            # with the lower total energy wins
-            g2 = _arrange(_place_greedy(D, T, R, C, eps=PLACE_EPS), X, D, T, M, widths, start_r, end_r)
-            grid, e_best = lower("energies", g2)
-        starts = ROW_STARTS if ROW_STARTS_MIN < n <= PLACE_MAX and C > 1 and not pieces.two_sided else 0
+        if second:  # the page grown in 2-D: the page with the lower total energy wins
+            grid, e_best = lower("energies", opinions[1])
         for seed in range(1, starts + 1):
             # other row groupings: the tour that splits the pieces into rows, from other seeds
-            g8 = _arrange(_solve_rows(D, T, M, widths, R, C, X.shape[-1], seed=seed)[0], X, D, T, M, widths,
-                          start_r, end_r)
-            grid, e_best = lower(("start", seed), g8)
+            grid, e_best = lower(("start", seed), opinions[seed + second])
         for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
             g3 = _regroup(grid, X, REGROUP_ITERS, wbin)
             moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
@@ -2134,7 +2166,7 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                     X = denoise(np.stack([pieces.ink[np.arange(n), front],
                                           pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1))
                     D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=(_scale(D0), _scale(T0)))
-    times["row_order"] = time.perf_counter() - t
+    times["row_order"] = time.perf_counter() - t - times["rows"]
     if transposed:
         grid = grid.T
         D0, T0 = T0, D0
