@@ -1659,11 +1659,12 @@ def _choose_orders(grid, D, T, start_r, end_r, judge=None, sweeps: int = 2) -> n
 
 
 # ----------------------------------------------------------------------------- row order
-def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _order_rows(grid, X, T, M, widths, two_sided: bool = False, To=None) -> tuple[np.ndarray, np.ndarray]:
     """Order the rows top to bottom: a shortest path over rows on their top-bottom seams plus
     text-line pitch continuity, starting at the page's blank top margin and ending at its bottom
     margin. Two-sided pages may also turn a row over (its faces swap pages and its order reverses)
-    when its faces were put on the wrong pages. Returns the ordered grid and per-row turn flags."""
+    when its faces were put on the wrong pages (``To``: the raw top-bottom seams of the pieces and
+    their turned copies, if already at hand). Returns the ordered grid and per-row turn flags."""
     R, C = grid.shape
     n = X.shape[0]
     if R == 1:
@@ -1672,7 +1673,7 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     if two_sided and R <= 13:
         Xf = X[:, ::-1, :, ::-1]
         Xo = np.concatenate([X, Xf])
-        To = _seams(Xo.swapaxes(2, 3))
+        To = _seams(Xo.swapaxes(2, 3)) if To is None else To
         To = To / _scale(To[:n, :n])
         Mo = np.concatenate([M, M[:, ::-1]])
         wo = {k: np.concatenate([v, v[:, ::-1]]) for k, v in widths.items()}
@@ -1727,18 +1728,18 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False) -> tuple[np.ndar
     return out, turned
 
 
-def _turn_blocks(grid, X, D0, T0):
+def _turn_blocks(grid, X, D0, T0, raw=None):
     """Two-sided pages: segments of rows turned over where the page energy drops
     (:func:`~kexue.unshred.twosided.turn_segments`, if ``TURN_SEGMENTS``), then blocks of rows
     re-ordered and turned over by :func:`~kexue.unshred.twosided.arrange_blocks` (seams in the turned
     frame plus paragraph and line-pitch agreement across each cut). Returns the new grid and the
     pieces turned over (boolean, n) and how many were turned inside rows, or None when the current
-    arrangement stays."""
+    arrangement stays. ``raw``: the raw seams of the pieces and their turned copies, if at hand."""
     from .twosided import arrange_blocks, turn_segments
 
     n, R = X.shape[0], grid.shape[0]
     Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
-    _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(D0), _scale(T0)))
+    _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(D0), _scale(T0)), raw=raw)
     To = np.where(np.isfinite(To), To, BIG)
     wo = blank_widths(Xo)
     flip = np.zeros(n, bool)
@@ -1889,11 +1890,13 @@ def _constrain(M, lock, forbid):
         M[i, j] = np.inf
 
 
-def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = False, damp: float = 0.0):
+def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = False, damp: float = 0.0,
+           raw=None):
     """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids;
     ``rel``: relative to the runner-up (:func:`_relative`); ``damp``: the left-right seams' run
-    damping (``SEAM_DAMP``; top-bottom seams stay plain sums)."""
-    D0, T0 = run_all(lambda: _seams(X, damp), lambda: _seams(X.swapaxes(2, 3)))
+    damping (``SEAM_DAMP``; top-bottom seams stay plain sums); ``raw``: the two raw seam matrices
+    when already at hand (:func:`_seam_pair`)."""
+    D0, T0 = _seam_pair(X, damp) if raw is None else raw
     if rel and REL_EPS:
         D0 = _relative(D0, REL_EPS)
         if REL_T:
@@ -1910,6 +1913,11 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
     _constrain(D, lr_lock, lr_forbid)
     _constrain(T, tb_lock, tb_forbid)
     return D0, T0, D, T
+
+
+def _seam_pair(X, damp: float = 0.0):
+    """The raw left-right and top-bottom seams of ``X`` (:func:`_seams`), side by side on two cores."""
+    return tuple(run_all(lambda: _seams(X, damp), lambda: _seams(X.swapaxes(2, 3))))
 
 
 def _arrange(grid, X, D, T, M, widths, start_r, end_r):
@@ -2047,7 +2055,14 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
             g = _solve_rows(D, T, M, widths, R, C, X.shape[-1], seed=seed)[0]
             if seed == 0:
                 times["rows"] = time.perf_counter() - t1
-            return _arrange(g, X, D, T, M, widths, start_r, end_r) if R > 1 else g
+            if R == 1:
+                return g
+            g = _arrange(g, X, D, T, M, widths, start_r, end_r)
+            if seed == 0 and REGROUP and C > 1:
+                # the regrouping below needs scipy.optimize (half a second to import): import it
+                # here, while the other opinions are most likely still running
+                import scipy.optimize  # noqa: F401
+            return g
 
         # the first opinions are independent of each other: they run side by side (parallel.py)
         tasks = [by_rows]
@@ -2135,7 +2150,15 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
         if ORDER_BLOCKS and not pieces.two_sided and not transposed:  # exact seam ties between blank cuts
             grid = _order_blocks(grid, X, T, widths, energy, e_best)
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
-            grid2, turned = _order_rows(grid, X, T, M, widths, True)
+            turned_seams: dict = {}
+
+            def seams_turned():
+                """The raw seams of the pieces and of their turned copies (computed once per X)."""
+                if turned_seams.get("X") is not X:
+                    turned_seams.update(X=X, raw=_seam_pair(np.concatenate([X, X[:, ::-1, :, ::-1]])))
+                return turned_seams["raw"]
+
+            grid2, turned = _order_rows(grid, X, T, M, widths, True, To=seams_turned()[1] if R <= 13 else None)
             if turned.any():  # its faces swap pages: recompute the costs and arrange again;
                 # kept only when the whole page (all seams, same cost scale) gets cheaper
                 front2 = front.copy()
@@ -2159,7 +2182,7 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                     D0, T0, D, T = c2
             if TURN_BLOCKS and not transposed and not constraints:  # rows and blocks: seams and text (twosided.py;
                 # skipped under --lock/--forbid, which its frame costs do not carry)
-                res = _turn_blocks(grid, X, D0, T0)
+                res = _turn_blocks(grid, X, D0, T0, raw=seams_turned())
                 if res is not None:
                     grid, turned, late_turns = res
                     front = front ^ turned
