@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from kexue import data  # noqa: E402
 from kexue.unshred import load_pieces, score, shred, solve, text_page  # noqa: E402
 from kexue.unshred.features import INK, blank_widths  # noqa: E402
+from kexue.unshred.parallel import jobs  # noqa: E402
 from kexue.unshred.pieces import infer_layout  # noqa: E402
 
 
@@ -204,9 +205,13 @@ def main(argv=None) -> int:
         r = bench_synthetic("en 25x40 (1,000 pieces)", 25, 40, 7, size=(2000, 2800), font_size=28)
         r["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
         r["peak_rss_before_gib"] = rss0 / 2 ** 20
+        # the solver's forked workers (kexue.unshred.parallel): their largest peak, and the sum as an
+        # upper bound of the memory in use at once (pages shared with the parent counted twice)
+        r["peak_rss_children_gib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2 ** 20
+        r["peak_rss_total_bound_gib"] = r["peak_rss_gib"] + r["peak_rss_children_gib"]
         results.append(r)
-        print(f"{r['case']}: {r['neighbour']:.2%} in {r['seconds']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB",
-              flush=True)
+        print(f"{r['case']}: {r['neighbour']:.2%} in {r['seconds']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB "
+              f"(+ {r['peak_rss_children_gib']:.2f} GiB in a worker)", flush=True)
     print(f"{'case':28s} {'layout':>7s} {'neigh.':>7s} {'direct':>7s} {'perfect':>7s} {'time s':>7s} "
           f"{'base nb':>7s} {'t/base':>7s}  stages (s)")
     for r in results:
@@ -222,7 +227,7 @@ def main(argv=None) -> int:
     except ImportError:
         tsp = "own Or-opt"
     out = {"results": results,
-           "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+           "machine": {"cores": os.cpu_count(), "solver_processes": jobs(), "python": platform.python_version(), "numpy": np.__version__,
                        "scipy": scipy.__version__, "pillow": PIL.__version__, "tsp_solver": tsp,
                        "load": os.getloadavg()},
            "anchors": {"cumcm_public_code": "att. 3 needs ~12 manual interventions, att. 4-5 hand-made row tables "

@@ -211,7 +211,7 @@ def test_exchange_and_move_costs_match_brute_force():
     V = Tf[grid[0]] + Tf[:, grid[2]].T
     e0 = _row_energy(grid[r], r, grid, cf, Tf, st, en)
     for L in (1, 2, 3):
-        d, _ = _exchange_costs(grid[r], grid[q][None], V, cf, st, en, L)
+        d, place = _exchange_costs(grid[r], grid[q][None], V, cf, st, en, L)
         mv = _move_costs(grid[r], V, cf, st, en, L)
         for i in range(C - L + 1):
             a = list(grid[r])
@@ -221,6 +221,8 @@ def test_exchange_and_move_costs_match_brute_force():
                 best = min(_row_energy(np.array(rest[:k] + s + rest[k:]), r, grid, cf, Tf, st, en)
                            for k in range(C - L + 1))
                 assert abs(best - e0 - d[i, 0, j]) < 1e-9
+                k = int(place[i, 0, j])  # and the place it reports is where that best is had
+                assert abs(_row_energy(np.array(rest[:k] + s + rest[k:]), r, grid, cf, Tf, st, en) - best) < 1e-9
             for k in range(C - L + 1):
                 moved = np.array(rest[:k] + a[i:i + L] + rest[k:])
                 assert abs(_row_energy(moved, r, grid, cf, Tf, st, en) - e0 - mv[i, k]) < 1e-9
