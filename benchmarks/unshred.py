@@ -227,7 +227,8 @@ def main(argv=None) -> int:
     except ImportError:
         tsp = "own Or-opt"
     out = {"results": results,
-           "machine": {"cores": os.cpu_count(), "solver_processes": jobs(), "python": platform.python_version(), "numpy": np.__version__,
+           "machine": {"cores": os.cpu_count(), "solver_processes": jobs(),
+                       "python": platform.python_version(), "numpy": np.__version__,
                        "scipy": scipy.__version__, "pillow": PIL.__version__, "tsp_solver": tsp,
                        "load": os.getloadavg()},
            "anchors": {"cumcm_public_code": "att. 3 needs ~12 manual interventions, att. 4-5 hand-made row tables "
