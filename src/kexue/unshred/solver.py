@@ -74,7 +74,7 @@ import numpy as np
 
 from ..errors import UsageError
 from .features import INK, blank_widths, denoise, ink_rows, line_pitch, llr_costs, noise_level, seam_costs
-from .parallel import run_all
+from .parallel import jobs, run_all
 from .paths import held_karp, shortest_path, split_paths
 from .pieces import Pieces, infer_layout
 
@@ -1915,6 +1915,26 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
     return D0, T0, D, T
 
 
+def _speculate(grid, steps):
+    """Apply ``steps`` (each a function ``page -> (page, diagnostics)``) one after the other, on as
+    many cores as there are: while one step runs, the next ones run beside it in forked children
+    on the same page, betting that the steps before them leave it unchanged (on a page that is
+    already right most passes find nothing). A step whose bet lost (an earlier step of its batch
+    changed the page) is run again here on the new page, so the result is exactly the serial one."""
+    i = 0
+    while i < len(steps):
+        batch = steps[i:i + jobs()]
+        g0 = grid
+        outs = run_all(*(functools.partial(f, g0) for f in batch))
+        for f, (g, logs) in zip(batch, outs, strict=True):
+            if not np.array_equal(grid, g0):
+                g, logs = f(grid)
+            _LAST.update(logs)
+            grid = g
+        i += len(batch)
+    return grid
+
+
 def _seam_pair(X, damp: float = 0.0):
     """The raw left-right and top-bottom seams of ``X`` (:func:`_seams`), side by side on two cores."""
     return tuple(run_all(lambda: _seams(X, damp), lambda: _seams(X.swapaxes(2, 3))))
@@ -2093,60 +2113,112 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
         for seed in range(1, starts + 1):
             # other row groupings: the tour that splits the pieces into rows, from other seeds
             grid, e_best = lower(("start", seed), opinions[seed + second])
-        for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
-            g3 = _regroup(grid, X, REGROUP_ITERS, wbin)
-            moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, grid, strict=True))
-            _LAST["regroup_moved"] = moved
-            if moved > REGROUP_MIN * n:  # rows changed beyond a few stray pieces: arrange them
-                g3 = _arrange(_order_within(g3, judge, start_r, end_r), X, D, T, M, widths, start_r, end_r)
-                grid, e_best = lower(("regroup", wbin), g3)
-        for _ in range(POLISH if C > 1 else 0):  # arrange the winner once more (row order, repair)
-            g4 = _arrange(grid, X, D, T, M, widths, start_r, end_r)
-            e4 = energy(g4)
-            if e4 >= e_best - 1e-9:
-                break
-            grid, e_best = g4, e4
+        def better(g, cand, key, logs):
+            """``cand`` where its energy is below ``g``'s, else ``g``; both energies logged under ``key``."""
+            e, ec = energy(g), energy(cand)
+            logs[key] = (e, ec)
+            return cand if ec < e else g
 
+        # the passes below, in this order, each from the page the one before left (a pass keeps
+        # a change only where the page energy drops); see _speculate for how they share the cores
+        steps = []
+        for wbin in REGROUP_BINS if REGROUP and C > 1 else ():
+            def regroup(g, wbin=wbin):
+                logs: dict = {}
+                g3 = _regroup(g, X, REGROUP_ITERS, wbin)
+                moved = sum(len(np.setdiff1d(a, b)) for a, b in zip(g3, g, strict=True))
+                logs["regroup_moved"] = moved
+                if moved > REGROUP_MIN * n:  # rows changed beyond a few stray pieces: arrange them
+                    g3 = _arrange(_order_within(g3, judge, start_r, end_r), X, D, T, M, widths, start_r, end_r)
+                    g = better(g, g3, ("regroup", wbin), logs)
+                return g, logs
+
+            steps.append(regroup)
+        if POLISH and C > 1:
+            def polish(g):  # arrange the winner once more (row order, repair), while its energy drops
+                e = energy(g)
+                for _ in range(POLISH):
+                    g4 = _arrange(g, X, D, T, M, widths, start_r, end_r)
+                    e4 = energy(g4)
+                    if e4 >= e - 1e-9:
+                        break
+                    g, e = g4, e4
+                return g, {}
+
+            steps.append(polish)
         rebuild_ok = C > 2 and n <= PLACE_MAX and not pieces.two_sided  # the 2-D row passes below (time)
-        if BAND_REBUILD and rebuild_ok:  # bands regrouped in 2-D
-            for it in range(BAND_REBUILD_ROUNDS):  # again from each better page
-                e0 = e_best
-                for i, g11 in enumerate(_band_rebuild(grid, judge, T, start_r, end_r, BAND_REBUILD,
-                                                      PLACE_EPS, BAND_REBUILD_KEEP)):
-                    # the rows stay where they are: repaired and re-ordered in place (arranging each
-                    # in full, rows re-ordered too, reached the same pages more slowly)
-                    ml, bl, rounds = REPAIR_SIZES[0] if n <= SMALL_PAGE else REPAIR_SIZES[1]
-                    g11 = _repair_2d(_refine_2d(g11, judge, T, start_r, end_r, sweeps=1), judge, T,
-                                     start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
-                                     block_len=bl)
-                    g11 = _band_reorder(g11, judge, T, start_r, end_r, BAND_HEIGHTS)
-                    grid, e_best = lower(("band_rebuild", it, i), g11)
-                if e_best >= e0 - 1e-9:
-                    break
-        if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:  # bands of rows re-solved as columns
-            g7 = _band_resolve(grid, judge, T, start_r, end_r, BAND_RESOLVE)
-            if not np.array_equal(g7, grid):
-                grid, e_best = lower("band_resolve", _band_reorder(g7, judge, T, start_r, end_r, BAND_HEIGHTS))
-        if BAND_EXCHANGE and C > 2 and n <= COHERE_MAX:  # bands of rows that traded a column range
-            g9 = _band_exchange(grid, judge, T, start_r, end_r, BAND_EXCHANGE)
-            if not np.array_equal(g9, grid):
-                grid, e_best = lower("band_exchange", _arrange(g9, X, D, T, M, widths, start_r, end_r))
-        if LONG_REPAIR and C > 2 and n <= SMALL_PAGE:  # longer segments exchanged between rows, judged last
-            g10 = _repair_2d(grid, judge, T, start_r, end_r, max_len=max(1, min(LONG_REPAIR, C // 2)),
-                             rounds=20, block_len=2)
-            if not np.array_equal(g10, grid):
-                grid, e_best = lower("long_repair", _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS))
-        if PAIR_REORDER and rebuild_ok:  # two rows re-ordered jointly
-            grid, e_best = lower("pair_reorder", _pair_reorder(grid, judge, T, start_r, end_r, PAIR_REORDER))
-        if SWAP_REORDER and rebuild_ok:  # exchange plus re-order of both rows
-            grid, e_best = lower("swap_reorder", _swap_reorder(grid, judge, T, start_r, end_r, SWAP_REORDER))
-        if COHERE and C > 1 and n <= COHERE_MAX:  # rows that swapped tails at blank gaps: text lines decide
-            g6 = _coherent_exchange(grid, judge, T, M, start_r, end_r, COHERE)
-            if not np.array_equal(g6, grid):
+        if BAND_REBUILD and rebuild_ok:
+            def rebuild(g):  # bands regrouped in 2-D, again from each better page
+                logs: dict = {}
+                for it in range(BAND_REBUILD_ROUNDS):
+                    e0 = energy(g)
+                    for i, g11 in enumerate(_band_rebuild(g, judge, T, start_r, end_r, BAND_REBUILD, PLACE_EPS,
+                                                          BAND_REBUILD_KEEP)):
+                        # the rows stay where they are: repaired and re-ordered in place (arranging
+                        # each in full, rows re-ordered too, reached the same pages more slowly)
+                        ml, bl, rounds = REPAIR_SIZES[0] if n <= SMALL_PAGE else REPAIR_SIZES[1]
+                        g11 = _repair_2d(_refine_2d(g11, judge, T, start_r, end_r, sweeps=1), judge, T,
+                                         start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
+                                         block_len=bl)
+                        g11 = _band_reorder(g11, judge, T, start_r, end_r, BAND_HEIGHTS)
+                        g = better(g, g11, ("band_rebuild", it, i), logs)
+                    if energy(g) >= e0 - 1e-9:
+                        break
+                return g, logs
+
+            steps.append(rebuild)
+        if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:
+            def resolve(g):  # bands of rows re-solved as columns
+                logs: dict = {}
+                g7 = _band_resolve(g, judge, T, start_r, end_r, BAND_RESOLVE)
+                if not np.array_equal(g7, g):
+                    g = better(g, _band_reorder(g7, judge, T, start_r, end_r, BAND_HEIGHTS), "band_resolve", logs)
+                return g, logs
+
+            steps.append(resolve)
+        if BAND_EXCHANGE and C > 2 and n <= COHERE_MAX:
+            def exchange(g):  # bands of rows that traded a column range
+                logs: dict = {}
+                g9 = _band_exchange(g, judge, T, start_r, end_r, BAND_EXCHANGE)
+                if not np.array_equal(g9, g):
+                    g = better(g, _arrange(g9, X, D, T, M, widths, start_r, end_r), "band_exchange", logs)
+                return g, logs
+
+            steps.append(exchange)
+        if LONG_REPAIR and C > 2 and n <= SMALL_PAGE:
+            def long_repair(g):  # longer segments exchanged between rows, judged last
+                logs: dict = {}
+                g10 = _repair_2d(g, judge, T, start_r, end_r, max_len=max(1, min(LONG_REPAIR, C // 2)),
+                                 rounds=20, block_len=2)
+                if not np.array_equal(g10, g):
+                    g = better(g, _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS), "long_repair", logs)
+                return g, logs
+
+            steps.append(long_repair)
+        if PAIR_REORDER and rebuild_ok:
+            def pair(g):  # two rows re-ordered jointly
+                logs: dict = {}
+                return better(g, _pair_reorder(g, judge, T, start_r, end_r, PAIR_REORDER), "pair_reorder", logs), logs
+
+            steps.append(pair)
+        if SWAP_REORDER and rebuild_ok:
+            def swap(g):  # exchange plus re-order of both rows
+                logs: dict = {}
+                return better(g, _swap_reorder(g, judge, T, start_r, end_r, SWAP_REORDER), "swap_reorder", logs), logs
+
+            steps.append(swap)
+        if COHERE and C > 1 and n <= COHERE_MAX:
+            def cohere(g):  # rows that swapped tails at blank gaps: text lines decide
+                g6 = _coherent_exchange(g, judge, T, M, start_r, end_r, COHERE)
+                if np.array_equal(g6, g):
+                    return g, {}
                 g6 = _band_reorder(g6, judge, T, start_r, end_r, BAND_HEIGHTS)
-                e6 = energy(g6)  # kept even if the seams cost a little more: the text lines decided
-                _LAST["cohere"] = (e_best, e6)
-                grid, e_best = g6, e6
+                # kept even if the seams cost a little more: the text lines decided
+                return g6, {"cohere": (energy(g), energy(g6))}
+
+            steps.append(cohere)
+        grid = _speculate(grid, steps)
+        e_best = energy(grid)
         if ORDER_BLOCKS and not pieces.two_sided and not transposed:  # exact seam ties between blank cuts
             grid = _order_blocks(grid, X, T, widths, energy, e_best)
         if pieces.two_sided:  # a row whose faces went to the wrong pages may be turned over
