@@ -475,3 +475,21 @@ def test_swap_reorder_takes_an_exchange_and_a_move_together():
                                                     block_len=2), D, T, z, z), D, T, z, z)
     assert not np.array_equal(others, truth)
     assert np.array_equal(_swap_reorder(page, D, T, z, z), truth)
+
+
+def test_margins_are_measured_on_inked_pieces():
+    # a page whose text ends early: more blank pieces (as wide as a piece) than half the rows;
+    # the first piece of every row starts its lines at the 5-pixel margin and must get the full
+    # start reward (with the blank pieces counted, the "margin" was the piece width and no line
+    # started at it)
+    from kexue.unshred.solver import MU_MARGIN, _margins
+
+    R, W = 4, 20
+    left = np.array([5] * R + [W] * 3 + [0, 1, 2, 0, 1])[:, None]
+    right = np.array([4] * R + [W] * 3 + [0, 1, 2, 0, 1])[:, None]
+    lines = [np.array([5, 5])] * R + [np.array([], int)] * 3 + [np.array([0, 1])] * 5
+    widths = {"left": left, "right": right, "top": left * 0, "bottom": left * 0,
+              "lead": lines, "trail": [np.array([4, 4])] * len(lines)}
+    st, en = _margins(widths, R, W)
+    assert np.allclose(st[:R], MU_MARGIN * 5) and np.allclose(en[:R], MU_MARGIN * 4)
+    assert not st[R:R + 3].any() and st[R + 3:].max() < st[0]
