@@ -4,6 +4,7 @@ searches give what the plain serial, one-candidate-at-a-time versions give."""
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -31,6 +32,16 @@ def test_run_all_uses_other_processes_and_runs_the_first_task_here():
     pids = parallel.run_all(here, os.getpid)
     assert pids[0] == os.getpid() == seen["pid"]  # the first task's side effects stay with us
     assert pids[1] != os.getpid()
+
+
+@forks
+def test_run_all_does_idle_work_only_while_a_child_is_still_at_work():
+    done: list = []
+    parallel.run_all(lambda: None, lambda: time.sleep(0.5), idle=lambda: done.append(1))
+    assert done == [1]
+    done.clear()
+    parallel.run_all(lambda: time.sleep(0.5), lambda: None, idle=lambda: done.append(1))
+    assert done == []  # the child was done first: nothing to wait for, no idle work
 
 
 def test_run_all_error_in_a_task_surfaces_as_it_would_serially():

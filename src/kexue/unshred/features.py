@@ -97,33 +97,36 @@ def llr_costs(ink: np.ndarray, edges=LEVELS, alpha: float = 1.0, damp: float = 0
     n = ink.shape[0]
     x = ink.reshape(n, -1, ink.shape[-1])  # (n, faces * H, W)
     K = len(edges) + 1
-    q = np.zeros(x.shape, dtype=np.int32)
+    q = np.zeros(x.shape, dtype=np.uint8)
     for e in edges:  # grey level -> bin (faster than np.digitize)
         q += x >= e
     W = q.shape[2]
+    # each pixel's vertical context: the levels above it, its own and below it (0 beyond the
+    # piece's rows), one number < K**3; small integer types keep the big arrays small
+    v = q * np.uint8(K)
+    v[:, 1:] += q[:, :-1] * np.uint8(K * K)
+    v[:, :-1] += q[:, 1:]
 
-    def ctx_of(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
-        # c1, c2: (n, H', ...) columns; the context of each pixel of the next column
-        pad = [(0, 0)] * c1.ndim
-        up = np.pad(c1, [(0, 0), (1, 0)] + pad[2:])[:, :-1]
-        dn = np.pad(c1, [(0, 0), (0, 1)] + pad[2:])[:, 1:]
-        return ((up * K + c1) * K + dn) * K + c2
+    def ctx_of(j: int, j2: int) -> np.ndarray:
+        # the context of the pixels next to column j (on the side away from column j2)
+        return v[:, :, j].astype(np.intp) * K + q[:, :, j2]
 
     counts = np.full((K ** 4) * K, alpha)
     if W >= 3:  # interiors, left to right and right to left, all columns at once
-        c = ctx_of(q[:, :, 1:-1], q[:, :, :-2]) * K + q[:, :, 2:]
+        mid = v[:, :, 1:-1].astype(np.int16) * K
+        c = (mid + q[:, :, :-2]) * K + q[:, :, 2:]
         counts += np.bincount(c.ravel(), minlength=counts.size)
-        c = ctx_of(q[:, :, 1:-1], q[:, :, 2:]) * K + q[:, :, :-2]
+        c = (mid + q[:, :, 2:]) * K + q[:, :, :-2]
         counts += np.bincount(c.ravel(), minlength=counts.size)
     counts = counts.reshape(K ** 4, K)
     lp = np.log(counts / counts.sum(1, keepdims=True)) - np.log(counts.sum(0) / counts.sum())[None]
     hh = q.shape[1]
     eye = np.eye(K)
     c2 = 1 if W >= 2 else 0
-    a_r = lp[ctx_of(q[:, :, -1], q[:, :, -1 - c2])].reshape(n, hh * K)  # i's right edge predicts
-    b_l = eye[q[:, :, 0]].reshape(n, hh * K)                                # j's first column
-    a_l = lp[ctx_of(q[:, :, 0], q[:, :, c2])].reshape(n, hh * K)        # j's left edge predicts
-    b_r = eye[q[:, :, -1]].reshape(n, hh * K)                               # i's last column
+    a_r = lp[ctx_of(-1, -1 - c2)].reshape(n, hh * K)  # i's right edge predicts
+    b_l = eye[q[:, :, 0]].reshape(n, hh * K)          # j's first column
+    a_l = lp[ctx_of(0, c2)].reshape(n, hh * K)        # j's left edge predicts
+    b_r = eye[q[:, :, -1]].reshape(n, hh * K)         # i's last column
     if damp:
         base = np.arange(hh) * K
         fl = base[None] + q[:, :, 0]   # where j's first column reads i's prediction

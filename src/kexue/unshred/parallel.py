@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import sys
 import warnings
 from collections.abc import Callable
@@ -78,12 +79,14 @@ def _collect(pid: int, r: int) -> tuple[bool, Any]:
         return False, None
 
 
-def run_all(*tasks: Callable[[], Any]) -> list[Any]:
+def run_all(*tasks: Callable[[], Any], idle: Callable[[], Any] | None = None) -> list[Any]:
     """Run the argument-free ``tasks`` and return their results in order: the first here, the
     others in forked children (at most :func:`jobs` processes at once). Each task must be
     independent of the others (a child's side effects stay in the child) and return a picklable
     value. The results equal a serial run's; a child that fails has its task redone here, so an
-    error surfaces as it would serially.
+    error surfaces as it would serially. ``idle``: optional work for this process (warming a
+    cache, an import) done after its own task only while a child is still at work, so that it
+    costs no time.
 
     >>> run_all(lambda: 2 + 2, lambda: "x" * 3)
     [4, 'xxx']
@@ -103,6 +106,11 @@ def run_all(*tasks: Callable[[], Any]) -> list[Any]:
                 except OSError:  # no process to be had: the task is done here below
                     pass
             out[batch[0]] = tasks[batch[0]]()
+            if idle is not None and kids:
+                ready, _, _ = select.select([r for _, _, r in kids], [], [], 0)
+                if len(ready) < len(kids):  # a child is still at work: this process is free
+                    idle()
+                    idle = None
         finally:  # collect every child, also when the task here failed
             got = {i: _collect(pid, r) for i, pid, r in kids}
         for i in batch[1:]:

@@ -1931,6 +1931,11 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
     return D0, T0, D, T
 
 
+def _import_assignment() -> None:
+    """Import scipy's assignment solver (used by :func:`_regroup` and :func:`_band_resolve`)."""
+    import scipy.optimize  # noqa: F401
+
+
 def _speculate(grid, steps):
     """Apply ``steps`` (each a function ``page -> (page, diagnostics)``) one after the other, on as
     many cores as there are: while one step runs, the next ones run beside it in forked children
@@ -2093,12 +2098,7 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                 times["rows"] = time.perf_counter() - t1
             if R == 1:
                 return g
-            g = _arrange(g, X, D, T, M, widths, start_r, end_r)
-            if seed == 0 and REGROUP and C > 1:
-                # the regrouping below needs scipy.optimize (half a second to import): import it
-                # here, while the other opinions are most likely still running
-                import scipy.optimize  # noqa: F401
-            return g
+            return _arrange(g, X, D, T, M, widths, start_r, end_r)
 
         # the first opinions are independent of each other: they run side by side (parallel.py)
         tasks = [by_rows]
@@ -2108,7 +2108,9 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                                           start_r, end_r))
         starts = ROW_STARTS if ROW_STARTS_MIN < n <= PLACE_MAX and C > 1 and R > 1 and not pieces.two_sided else 0
         tasks += [functools.partial(by_rows, seed) for seed in range(1, starts + 1)]
-        opinions = run_all(*tasks)
+        # the regroupings below need scipy.optimize (half a second to import): imported here if
+        # this process would otherwise wait for the other opinions
+        opinions = run_all(*tasks, idle=_import_assignment if REGROUP and C > 1 and R > 1 else None)
         grid = opinions[0]
     if R > 1:
         judge = _judge(D, M)
