@@ -55,6 +55,11 @@ Pipeline (every stage vectorised with numpy; timings are kept per stage):
    On one-sided pages the blocks of rows between blank cuts are re-ordered (never turned) by the
    same text cues and the page's top and bottom margin, kept only at an exact tie of the seams.
 
+Speed: independent stages run side by side on the machine's cores (:mod:`~kexue.unshred.parallel`,
+forked processes): the two seam directions, the first opinions of a page, and the passes after
+them, each run ahead on the page as it stands and redone if an earlier pass changed it
+(:func:`_speculate`). The result is the serial one (``KEXUE_JOBS=1``), to the last piece.
+
 Limits (measured): rows separated by a cut that runs through blank paper on every piece can
 trade places (and on two-sided pages with a common line grid be turned over) at no cost to any
 seam; such pages have several equally good solutions, and no seam score can pick the true one.
