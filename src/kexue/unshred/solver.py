@@ -499,6 +499,42 @@ def _repair_exchange(grid, cost, M, start_r, end_r, lam: float = 0.05, max_len: 
     def split(cnt):
         return (cnt * (C - cnt)).sum(-1) / max(C - 1, 1)
 
+    lens = list(range(1, min(max_len, C - 1) + 1))
+    tails = [x for x in range(max_len + 1, C) if x not in lens] if R * C <= 250 else []
+
+    def pair_best(r, q, cnt, base, pref):
+        """The best exchange between rows r and q: (change, (r, q, i, j, L)), or (inf, None)."""
+        best = (np.inf, None)
+        a, b = grid[r], grid[q]
+        for L in lens + tails:
+            i = np.arange(C - L + 1)
+            if L > max_len:  # long segments: tails only
+                i = np.array([C - L])
+            I, J = np.meshgrid(i, i, indexing="ij")
+            I, J = I.ravel(), J.ravel()
+            d = np.zeros(I.shape)
+            for x, y, X_, Y_ in ((a, b, I, J), (b, a, J, I)):
+                # row x gets y[Y_:Y_+L] in place of x[X_:X_+L]
+                has_l = X_ > 0
+                xl = x[np.maximum(X_ - 1, 0)]
+                d += np.where(has_l, cf[xl, y[Y_]] - cf[xl, x[X_]], st[x[0]] - st[y[Y_]])
+                has_r = X_ + L < C
+                xr = x[np.minimum(X_ + L, C - 1)]
+                d += np.where(has_r, cf[y[Y_ + L - 1], xr] - cf[x[X_ + L - 1], xr],
+                              en[x[C - 1]] - en[y[Y_ + L - 1]])
+            if d.min() > best[0] + lam * (base[r] + base[q]):  # the split terms are >= 0
+                continue
+            seg_a = pref[r][I + L] - pref[r][I]
+            seg_b = pref[q][J + L] - pref[q][J]
+            na = cnt[r] - seg_a + seg_b
+            nb = cnt[q] - seg_b + seg_a
+            tot = d + lam * (split(na) + split(nb) - base[r] - base[q])
+            k = int(np.argmin(tot))
+            if tot[k] < best[0]:
+                best = (float(tot[k]), (r, q, int(I[k]), int(J[k]), L))
+        return best
+
+    known: dict = {}  # (r, q) -> the best exchange of rows r and q, kept while neither row changes
     for _ in range(rounds):
         cnt = np.stack([Mf[row].sum(0) for row in grid])
         base = split(cnt)
@@ -506,41 +542,17 @@ def _repair_exchange(grid, cost, M, start_r, end_r, lam: float = 0.05, max_len: 
         best = (-1e-9, None)
         for r in range(R):
             for q in range(r + 1, R):
-                a, b = grid[r], grid[q]
-                lens = list(range(1, min(max_len, C - 1) + 1))
-                tails = [x for x in range(max_len + 1, C) if x not in lens] if R * C <= 250 else []
-                for L in lens + tails:
-                    i = np.arange(C - L + 1)
-                    if L > max_len:  # long segments: tails only
-                        i = np.array([C - L])
-                    I, J = np.meshgrid(i, i if L <= max_len else i, indexing="ij")
-                    I, J = I.ravel(), J.ravel()
-                    d = np.zeros(I.shape)
-                    for x, y, X_, Y_ in ((a, b, I, J), (b, a, J, I)):
-                        # row x gets y[Y_:Y_+L] in place of x[X_:X_+L]
-                        has_l = X_ > 0
-                        xl = x[np.maximum(X_ - 1, 0)]
-                        d += np.where(has_l, cf[xl, y[Y_]] - cf[xl, x[X_]], st[x[0]] - st[y[Y_]])
-                        has_r = X_ + L < C
-                        xr = x[np.minimum(X_ + L, C - 1)]
-                        d += np.where(has_r, cf[y[Y_ + L - 1], xr] - cf[x[X_ + L - 1], xr],
-                                      en[x[C - 1]] - en[y[Y_ + L - 1]])
-                    if d.min() > best[0] + lam * (base[r] + base[q]):
-                        continue
-                    seg_a = pref[r][I + L] - pref[r][I]
-                    seg_b = pref[q][J + L] - pref[q][J]
-                    na = cnt[r] - seg_a + seg_b
-                    nb = cnt[q] - seg_b + seg_a
-                    tot = d + lam * (split(na) + split(nb) - base[r] - base[q])
-                    k = int(np.argmin(tot))
-                    if tot[k] < best[0]:
-                        best = (float(tot[k]), (r, q, int(I[k]), int(J[k]), L))
+                if (r, q) not in known:
+                    known[r, q] = pair_best(r, q, cnt, base, pref)
+                if known[r, q][0] < best[0]:  # the first of the cheapest, in this order
+                    best = known[r, q]
         if best[1] is None:
             break
         r, q, i0, j0, L = best[1]
         sa = grid[r, i0:i0 + L].copy()
         grid[r, i0:i0 + L] = grid[q, j0:j0 + L]
         grid[q, j0:j0 + L] = sa
+        known = {k: v for k, v in known.items() if r not in k and q not in k}
     return grid
 
 
@@ -611,6 +623,21 @@ def _relocations(C: int) -> np.ndarray:
     return _RELOC[C]
 
 
+_FLAT: dict[int, tuple] = {}
+
+
+def _move_sums(P: np.ndarray, L: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each order ``P[m]`` of a row of C pieces: the sum of ``L[P[m, x], P[m, x+1]]`` (the
+    row's links) and of ``A[x, P[m, x]]`` (piece P[m, x] at column x), through flat indices
+    made once per move table (the same sums as indexing ``L`` and ``A`` directly, 3x faster)."""
+    key = id(P)
+    if key not in _FLAT:  # the tables are cached for good, so their ids are never reused
+        C = P.shape[1]
+        _FLAT[key] = (P, P[:, :-1] * C + P[:, 1:], np.arange(C)[None, :] * C + P)
+    _, links, cells = _FLAT[key]
+    return np.take(L.ravel(), links).sum(1), np.take(A.ravel(), cells).sum(1)
+
+
 def _band_reorder(grid, cost, T, start_r, end_r, heights=(1, 2, 3, 4, 6), rounds: int = 4) -> np.ndarray:
     """Move a segment of columns to another place in a band of consecutive rows at once (all the
     band's rows alike, so the top-bottom seams inside the band are kept): every such move of
@@ -650,7 +677,8 @@ def _band_reorder(grid, cost, T, start_r, end_r, heights=(1, 2, 3, 4, 6), rounds
                     A += Tf[band[-1][None, :], grid[r0 + h][:, None]]
                 S = -start_r[band].sum(0)
                 E = -end_r[band].sum(0)
-                e = Lc[P[:, :-1], P[:, 1:]].sum(1) + S[P[:, 0]] + E[P[:, -1]] + A[ar, P].sum(1)
+                links, cells = _move_sums(P, Lc, A)
+                e = links + S[P[:, 0]] + E[P[:, -1]] + cells
                 e0 = Lc[ar[:-1], ar[1:]].sum() + S[0] + E[-1] + A[ar, ar].sum()
                 k = int(np.argmin(e))
                 if e[k] < e0 - 1e-9:
@@ -745,7 +773,8 @@ def _move_scores(g, r, P, cf, Tf, st, en, skip: int = -1) -> np.ndarray:
     if r < R - 1 and r + 1 != skip:
         A += Tf[row[None, :], g[r + 1][:, None]]
     L = cf[row[:, None], row[None, :]]
-    e = L[P[:, :-1], P[:, 1:]].sum(1) - st[row][P[:, 0]] - en[row][P[:, -1]] + A[ar, P].sum(1)
+    links, cells = _move_sums(P, L, A)
+    e = links - st[row][P[:, 0]] - en[row][P[:, -1]] + cells
     e0 = L[ar[:-1], ar[1:]].sum() - st[row[0]] - en[row[-1]] + A[ar, ar].sum()
     return e - e0
 
