@@ -231,3 +231,78 @@ def noise_level(ink: np.ndarray) -> float:
     if low.size == 0:
         return 0.0
     return float(np.quantile(low, 0.9)) / 1.28
+
+
+def _edge_runs(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per piece and pixel row (faces stacked): blank pixels before the first ink (``lead``) and
+    after the last (``trail``), the row width where the row is blank; and the lengths of all
+    blank runs between two ink pixels of a row inside the pieces (the gaps the text really has)."""
+    n = ink.shape[0]
+    m = (ink > INK).reshape(n, -1, ink.shape[-1])
+    W = m.shape[-1]
+    has = m.any(-1)
+    lead = np.where(has, m.argmax(-1), W)
+    trail = np.where(has, m[..., ::-1].argmax(-1), W)
+    # interior runs: for every ink pixel, the distance to the next ink pixel of its row
+    idx = np.where(m, np.arange(W), W)
+    nxt = np.minimum.accumulate(idx[..., ::-1], axis=-1)[..., ::-1]  # next ink at or after x
+    after = np.concatenate([nxt[..., 1:], np.full(nxt.shape[:-1] + (1,), W)], axis=-1)
+    gap = (after - np.arange(W) - 1)[m & (after < W)]
+    return lead, trail, gap[gap > 0]
+
+
+def gap_costs(ink: np.ndarray, damp: float = 0.0, alpha: float = 1.0, center: bool = False) -> np.ndarray:
+    """``D[i, j]``: minus the log-likelihood ratio of the blank gaps that putting piece ``j`` right
+    of piece ``i`` makes in each pixel row (blank pixels after ``i``'s last ink plus those before
+    ``j``'s first), against the gaps of two pieces put together at random. The law of true gaps
+    is counted from the blank runs between ink pixels inside the pieces (letter and word gaps,
+    glyph counters). Rows where either piece has no ink, or where ink meets ink at the cut, say
+    nothing (0): those are for the pixel seam costs. A cut through a blank gap in every text line
+    costs all blank-edged pairs alike under pixel seam costs; their gaps still differ (a letter
+    gap plus a word gap's half is neither). ``ink``: ``(n, faces, H, W)``; for top-bottom seams
+    pass ``ink.swapaxes(2, 3)``; ``damp`` as in :func:`seam_costs`.
+
+    >>> x = np.zeros((3, 1, 1, 10)); x[:, 0, 0, [4, 5]] = 1    # one ink pixel pair per piece ...
+    >>> x[0, 0, 0, 9] = 1; x[1, 0, 0, 0] = 1    # ... 0 ends next to the cut, 1 starts at it
+    >>> d = gap_costs(np.concatenate([x] * 4))
+    >>> bool(d[0, 1] < d[2, 2 + 3])
+    True
+    """
+    n = ink.shape[0]
+    lead, trail, gap = _edge_runs(ink)
+    W = ink.shape[-1]
+    L = 2 * W + 1
+    g = np.arange(L)
+    # a gap of length g fits inside a piece at W - 1 - g places, and a cut falls into it at g + 1
+    # places: the gaps seen across true cuts are the interior ones reweighted by that ratio
+    fit = np.maximum(W - 1 - g, 0)
+    p_in = (np.bincount(np.minimum(gap, L - 1), minlength=L) + alpha) * (g + 1) / np.maximum(fit, 1)
+    p_in = np.where(fit > 0, p_in, 0.0)
+    p_in = p_in / p_in.sum()
+    hl = np.bincount(lead[lead < W], minlength=W)[:W].astype(float)
+    ht = np.bincount(trail[trail < W], minlength=W)[:W].astype(float)
+    p_ref = np.convolve(ht / max(ht.sum(), 1), hl / max(hl.sum(), 1))
+    p_ref = np.pad(p_ref, (0, L - len(p_ref)))
+    known = (fit > 0) & (g > 0)
+    p_ref = p_ref / max(p_ref[known].sum(), 1e-12)
+    p_in = p_in / max(p_in[known].sum(), 1e-12)
+    score = np.where(known, np.log(np.maximum(p_in, 1e-12)) - np.log(np.maximum(p_ref, 1e-12)), 0.0)
+    if center:  # a random pair's row costs 0 on average, as a row that says nothing does
+        score = np.where(known, score - float((p_ref * score)[known].sum()), 0.0)
+    score = np.append(score, 0.0)  # index L: a blank row on either side
+    hh = lead.shape[1]
+
+    def rows_cost(ic):
+        s = trail[ic][:, None, :] + lead[None, :, :]
+        s = np.where((trail[ic][:, None, :] >= W) | (lead[None, :, :] >= W), L, np.minimum(s, L - 1))
+        return -score[s]
+
+    if damp:
+        d = _run_damped(rows_cost, ink.shape[-2] if ink.ndim == 4 else hh, damp, (n, hh))
+    else:
+        d = np.empty((n, n))
+        step = max(1, int(4_000_000 // max(1, n * hh)))
+        for a in range(0, n, step):
+            d[a:a + step] = rows_cost(np.arange(a, min(n, a + step))).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    return d

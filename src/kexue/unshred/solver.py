@@ -78,7 +78,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UsageError
-from .features import INK, blank_widths, denoise, ink_rows, line_pitch, llr_costs, noise_level, seam_costs
+from .features import INK, blank_widths, denoise, gap_costs, ink_rows, line_pitch, llr_costs, noise_level, seam_costs
 from .parallel import jobs, run_all
 from .paths import held_karp, shortest_path, split_paths
 from .pieces import Pieces, infer_layout
@@ -141,6 +141,22 @@ ALIGN = True
 # near ties: rows of identical blank pieces, blocks of rows between blank cuts); pages without
 # blank pieces (every other tuning page) keep exactly their costs
 MARGIN_INKED = True
+# The blank gaps a left-right (top-bottom) seam makes in each pixel row (features.gap_costs), added
+# to the seams of clean one-sided pages with these weights (0 = off: no variant met the bar yet).
+# Neighbour accuracy, base -> with it (mean of eight 16 x 24 pages / ten 11 x 19 pages, six of
+# 1368 x 1980 and demo seeds 1-4): 0.5/0.5: 90.45 -> 92.63 / 89.48 -> 91.55% (16x24 zh s506 87.2 ->
+# 83.1, demo s2 100 -> 91.2: a row segment moved to the row's end, 0.29 cheaper than the truth);
+# 0.5/0: 91.35 / 92.89% (s506 81.2, zh s106 80.0 -> 77.5); 0.35/0.35: 92.20 / 91.75% (demo s2
+# 91.2, zh s502 83.7 -> 80.9); 0.25/0.25: 91.36 / 95.13% (zh s106 80.0 -> 75.3, a tuning case;
+# no other page lower by more than 0.2). The losses are pages whose outputs already cost less than
+# their truth without the term (s506 by 3.9, s106 by 16.1), or near ties (demo s2). GAP_CENTER
+# (random pairs' rows cost 0 on average): 0.5/0: 90.83 / 91.08%. Noisy and two-sided pages lost
+# with 0.5/0.5 ungated (an earlier base: en noise 10 100 -> 85.3%, en two-sided 80.7 -> 61.9%),
+# hence GAP_NOISE and one-sided only
+GAP_LR = 0.0
+GAP_TB = 0.0
+GAP_CENTER = False  # rows of a random pair cost 0 on average (features.gap_costs ``center``)
+GAP_NOISE = 0.01  # ... on pages whose grey noise (features.noise_level) is below this
 ALIGN_TOL = 4  # pixels a line's first (last) ink may lie off the margin
 ALIGN_LATE = 0.25  # what a line set further in counts (indent, short last line; 0 for ink in the margin)
 # damped seams on one-sided pages of up to this many pieces (time); 500 -> 1200 once the solver
@@ -1929,6 +1945,18 @@ def _llr_norm(X, damp: float = 0.0):
     return np.maximum(1.0 + LLR_SPREAD * (d - best) / spread, 0.0)
 
 
+def _gap_norm(X, damp: float = 0.0):
+    """:func:`~kexue.unshred.features.gap_costs` in units of its spread (the median pair less the
+    mean best pair), so that its weight means the same on every page."""
+    d = gap_costs(X, damp=damp, center=GAP_CENTER)
+    fin = d[np.isfinite(d)]
+    if fin.size == 0:
+        return np.where(np.isfinite(d), 0.0, d)
+    mins = np.min(d, axis=1)
+    spread = max(float(np.median(fin)) - float(np.mean(mins[np.isfinite(mins)])), 1e-9)
+    return d / spread
+
+
 def _constrain(M, lock, forbid):
     """Apply ``--lock``/``--forbid`` pairs (i, j) to a seam-cost matrix in place: a locked pair
     becomes the only cheap way out of i and into j; a forbidden pair becomes impossible."""
@@ -1941,21 +1969,31 @@ def _constrain(M, lock, forbid):
 
 
 def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = False, damp: float = 0.0,
-           raw=None):
+           raw=None, gap: bool = False):
     """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids;
     ``rel``: relative to the runner-up (:func:`_relative`); ``damp``: the left-right seams' run
     damping (``SEAM_DAMP``; top-bottom seams stay plain sums); ``raw``: the two raw seam matrices
-    when already at hand (:func:`_seam_pair`)."""
-    D0, T0 = _seam_pair(X, damp) if raw is None else raw
+    when already at hand (:func:`_seam_pair`); ``gap``: add the blank-gap costs (``GAP_LR``,
+    ``GAP_TB``; :func:`~kexue.unshred.features.gap_costs`) to the normalised seams."""
+    gl = gt = None
+    if raw is None:
+        raw = _seam_pair(X, damp, gap)
+    D0, T0 = raw[:2]
+    if gap and len(raw) == 4:
+        gl, gt = raw[2:]
     if rel and REL_EPS:
         D0 = _relative(D0, REL_EPS)
         if REL_T:
             T0 = _relative(T0, REL_EPS)
     sd, st = scales if scales is not None else (_scale(D0), _scale(T0))
     D = D0 / sd
+    if gl is not None and GAP_LR:
+        D = D + GAP_LR * gl
     # a top-bottom seam is as long as a piece is wide: on pieces much taller than wide it holds
     # less evidence than a left-right seam, and weighs less (CUMCM-like shapes and wider: 1)
     T = T0 / st * min(1.0, X.shape[-1] / X.shape[-2] / TB_ASPECT)
+    if gt is not None and GAP_TB:
+        T = T + GAP_TB * gt
     if T_BASE and T_BORDER:
         T = _less_border(T, X.swapaxes(2, 3), T_BASE)
     elif T_BASE:
@@ -1990,9 +2028,19 @@ def _speculate(grid, steps):
     return grid
 
 
-def _seam_pair(X, damp: float = 0.0):
-    """The raw left-right and top-bottom seams of ``X`` (:func:`_seams`), side by side on two cores."""
-    return tuple(run_all(lambda: _seams(X, damp), lambda: _seams(X.swapaxes(2, 3))))
+def _seam_pair(X, damp: float = 0.0, gap: bool = False):
+    """The raw left-right and top-bottom seams of ``X`` (:func:`_seams`), side by side on two cores;
+    with ``gap`` also the normalised blank-gap costs of both (:func:`_gap_norm`), computed beside
+    the left-right seams (the dearest part) with the top-bottom ones."""
+    Xt = X.swapaxes(2, 3)
+    if not gap or not (GAP_LR or GAP_TB):
+        return tuple(run_all(lambda: _seams(X, damp), lambda: _seams(Xt)))
+
+    def other():
+        return (_seams(Xt), _gap_norm(X, damp) if GAP_LR else None, _gap_norm(Xt) if GAP_TB else None)
+
+    d, (t, gl, gt) = run_all(lambda: _seams(X, damp), other)
+    return d, t, gl, gt
 
 
 def _arrange(grid, X, D, T, M, widths, start_r, end_r):
@@ -2109,9 +2157,11 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     # 16x24: 89.9% -> 91.3%, measured with the band exchange pass in place; before that pass,
     # 3 seeds went 88.5% -> 81.5-83%); on two-sided pages the difference is in rows that are exact
     # ties either way
-    rel = not pieces.two_sided and noise_level(X) < REL_NOISE
+    noise = noise_level(X)
+    rel = not pieces.two_sided and noise < REL_NOISE
+    gap = not pieces.two_sided and noise < GAP_NOISE
     X = denoise(X)
-    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, rel=rel, damp=damp)
+    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, rel=rel, damp=damp, gap=gap)
     M = _lines(X)
     widths = blank_widths(X)
     if ALIGN and not pieces.two_sided and not transposed and C > 1:
