@@ -152,7 +152,9 @@ MARGIN_INKED = True
 # their truth without the term (s506 by 3.9, s106 by 16.1), or near ties (demo s2). GAP_CENTER
 # (random pairs' rows cost 0 on average): 0.5/0: 90.83 / 91.08%. Noisy and two-sided pages lost
 # with 0.5/0.5 ungated (an earlier base: en noise 10 100 -> 85.3%, en two-sided 80.7 -> 61.9%),
-# hence GAP_NOISE and one-sided only
+# hence GAP_NOISE and one-sided only. 0.25/0.25 on fifteen fresh pages (eight 11 x 19 of seeds
+# 211-218, demo seeds 5-8, three 16 x 24): 96.58 -> 95.05% (zh s212 100 -> 80.4, zh s214 90.2 ->
+# 80.4, en 16x24 s509 79.5 -> 85.9): the 0.25 above was chosen on the pages it was judged on
 GAP_LR = 0.0
 GAP_TB = 0.0
 GAP_CENTER = False  # rows of a random pair cost 0 on average (features.gap_costs ``center``)
