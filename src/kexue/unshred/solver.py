@@ -1241,6 +1241,25 @@ def _row_energy(row, r, grid, pair, Tf, start_r, end_r) -> float:
     return e
 
 
+_SWAPS_MOVES: dict[int, tuple] = {}
+
+
+def _swaps_and_moves(C: int) -> tuple[list, list]:
+    """Per column i of a row of C: the orders made by swapping i with each later column, and by
+    moving the piece at i to each other place (cached per C)."""
+    if C not in _SWAPS_MOVES:
+        cols = np.arange(C)
+        swaps, moves = [], []
+        for i in range(C):
+            sw = np.tile(cols, (C - i - 1, 1))
+            sw[np.arange(C - i - 1), i], sw[np.arange(C - i - 1), np.arange(i + 1, C)] = np.arange(i + 1, C), i
+            rest = np.delete(cols, i)
+            swaps.append(sw)
+            moves.append(np.array([np.insert(rest, j, i) for j in range(C) if j != i]).reshape(-1, C))
+        _SWAPS_MOVES[C] = (swaps, moves)
+    return _SWAPS_MOVES[C]
+
+
 def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
     """Re-order each row with its neighbours above and below fixed: left-right seams plus the
     top-bottom seams to the rows above and below (pairwise swaps and single moves)."""
@@ -1252,15 +1271,7 @@ def _refine_2d(grid, cost, T, start_r, end_r, sweeps: int = 3) -> np.ndarray:
     cf = np.where(np.isfinite(cost), cost, BIG)
 
     st, en = np.asarray(start_r, float), np.asarray(end_r, float)
-    cols = np.arange(C)
-    moves = [[], []]  # per i: the orders made by swapping i with each j > i, by moving i to each j != i
-    for i in range(C):
-        sw = np.tile(cols, (C - i - 1, 1))
-        sw[np.arange(C - i - 1), i], sw[np.arange(C - i - 1), np.arange(i + 1, C)] = np.arange(i + 1, C), i
-        rest = np.delete(cols, i)
-        mv = np.array([np.insert(rest, j, i) for j in range(C) if j != i]).reshape(-1, C)
-        moves[0].append(sw)
-        moves[1].append(mv)
+    moves = _swaps_and_moves(C)
 
     def energies(rows, r):  # _row_energy of each candidate row (one per line of ``rows``)
         e = cf[rows[:, :-1], rows[:, 1:]].sum(1) - st[rows[:, 0]] - en[rows[:, -1]]
@@ -1802,7 +1813,7 @@ def _turn_blocks(grid, X, D0, T0, raw=None):
     re-ordered and turned over by :func:`~kexue.unshred.twosided.arrange_blocks` (seams in the turned
     frame plus paragraph and line-pitch agreement across each cut). Returns the new grid and the
     pieces turned over (boolean, n) and how many were turned inside rows, or None when the current
-    arrangement stays. ``raw``: the raw seams of the pieces and their turned copies, if at hand."""
+    arrangement stays. ``raw``: :func:`_seam_pair` of the pieces and their turned copies, if at hand."""
     from .twosided import arrange_blocks, turn_segments
 
     n, R = X.shape[0], grid.shape[0]
@@ -1974,27 +1985,22 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
            raw=None, gap: bool = False):
     """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids;
     ``rel``: relative to the runner-up (:func:`_relative`); ``damp``: the left-right seams' run
-    damping (``SEAM_DAMP``; top-bottom seams stay plain sums); ``raw``: the two raw seam matrices
-    when already at hand (:func:`_seam_pair`); ``gap``: add the blank-gap costs (``GAP_LR``,
-    ``GAP_TB``; :func:`~kexue.unshred.features.gap_costs`) to the normalised seams."""
-    gl = gt = None
-    if raw is None:
-        raw = _seam_pair(X, damp, gap)
-    D0, T0 = raw[:2]
-    if gap and len(raw) == 4:
-        gl, gt = raw[2:]
+    damping (``SEAM_DAMP``; top-bottom seams stay plain sums); ``raw``: what :func:`_seam_pair`
+    gives, when already at hand; ``gap``: add the blank-gap costs (``GAP_LR``, ``GAP_TB``;
+    :func:`~kexue.unshred.features.gap_costs`) to the normalised seams."""
+    D0, T0, gl, gt = _seam_pair(X, damp, gap) if raw is None else raw
     if rel and REL_EPS:
         D0 = _relative(D0, REL_EPS)
         if REL_T:
             T0 = _relative(T0, REL_EPS)
     sd, st = scales if scales is not None else (_scale(D0), _scale(T0))
     D = D0 / sd
-    if gl is not None and GAP_LR:
+    if gl is not None:
         D = D + GAP_LR * gl
     # a top-bottom seam is as long as a piece is wide: on pieces much taller than wide it holds
     # less evidence than a left-right seam, and weighs less (CUMCM-like shapes and wider: 1)
     T = T0 / st * min(1.0, X.shape[-1] / X.shape[-2] / TB_ASPECT)
-    if gt is not None and GAP_TB:
+    if gt is not None:
         T = T + GAP_TB * gt
     if T_BASE and T_BORDER:
         T = _less_border(T, X.swapaxes(2, 3), T_BASE)
@@ -2031,15 +2037,14 @@ def _speculate(grid, steps):
 
 
 def _seam_pair(X, damp: float = 0.0, gap: bool = False):
-    """The raw left-right and top-bottom seams of ``X`` (:func:`_seams`), side by side on two cores;
-    with ``gap`` also the normalised blank-gap costs of both (:func:`_gap_norm`), computed beside
-    the left-right seams (the dearest part) with the top-bottom ones."""
+    """The raw left-right and top-bottom seams of ``X`` (:func:`_seams`), side by side on two cores,
+    and the normalised blank-gap costs of both (:func:`_gap_norm`; None unless ``gap`` and their
+    weight), computed beside the left-right seams (the dearest part) with the top-bottom ones."""
     Xt = X.swapaxes(2, 3)
-    if not gap or not (GAP_LR or GAP_TB):
-        return tuple(run_all(lambda: _seams(X, damp), lambda: _seams(Xt)))
+    gap_lr, gap_tb = gap and bool(GAP_LR), gap and bool(GAP_TB)
 
     def other():
-        return (_seams(Xt), _gap_norm(X, damp) if GAP_LR else None, _gap_norm(Xt) if GAP_TB else None)
+        return _seams(Xt), _gap_norm(X, damp) if gap_lr else None, _gap_norm(Xt) if gap_tb else None
 
     d, (t, gl, gt) = run_all(lambda: _seams(X, damp), other)
     return d, t, gl, gt
@@ -2094,7 +2099,8 @@ def _frame_energy(pieces: Pieces, sol: Solution, ref: Solution) -> float:
     f = ref.front
     X = denoise(np.stack([pieces.ink[np.arange(n), f], pieces.ink[np.arange(n), 1 - f][:, :, ::-1]], axis=1))
     Xo = np.concatenate([X, X[:, ::-1, :, ::-1]])
-    _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(_seams(X)), _scale(_seams(X.swapaxes(2, 3)))))
+    d, t, _, _ = _seam_pair(X)
+    _, _, Do, To = _costs(Xo, [], [], [], [], scales=(_scale(d), _scale(t)))
     lam = LAM_JUDGE_MID if SMALL_PAGE < n <= PLACE_MAX else LAM_JUDGE
     J = Do + lam * _pair_band(_lines(Xo))
     so, eo = _margins(blank_widths(Xo), R, X.shape[-1])
@@ -2223,6 +2229,9 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
             logs[key] = (e, ec)
             return cand if ec < e else g
 
+        def band_reorder(g):
+            return _band_reorder(g, judge, T, start_r, end_r, BAND_HEIGHTS)
+
         # the passes below, in this order, each from the page the one before left (a pass keeps
         # a change only where the page energy drops); see _speculate for how they share the cores
         steps = []
@@ -2264,59 +2273,46 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                         g11 = _repair_2d(_refine_2d(g11, judge, T, start_r, end_r, sweeps=1), judge, T,
                                          start_r, end_r, max_len=max(1, min(ml, C // 2)), rounds=rounds,
                                          block_len=bl)
-                        g11 = _band_reorder(g11, judge, T, start_r, end_r, BAND_HEIGHTS)
-                        g = better(g, g11, ("band_rebuild", it, i), logs)
+                        g = better(g, band_reorder(g11), ("band_rebuild", it, i), logs)
                     if energy(g) >= e0 - 1e-9:
                         break
                 return g, logs
 
             steps.append(rebuild)
-        if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:
-            def resolve(g):  # bands of rows re-solved as columns
+        def tried(key, propose, finish=None):
+            """A step that keeps ``propose(g)`` where its energy is lower; with ``finish``, a
+            proposal that changed the page is first finished by it (an unchanged one is dropped)."""
+            def step(g):
                 logs: dict = {}
-                g7 = _band_resolve(g, judge, T, start_r, end_r, BAND_RESOLVE)
-                if not np.array_equal(g7, g):
-                    g = better(g, _band_reorder(g7, judge, T, start_r, end_r, BAND_HEIGHTS), "band_resolve", logs)
-                return g, logs
+                cand = propose(g)
+                if finish is not None:
+                    if np.array_equal(cand, g):
+                        return g, logs
+                    cand = finish(cand)
+                return better(g, cand, key, logs), logs
 
-            steps.append(resolve)
-        if BAND_EXCHANGE and C > 2 and n <= COHERE_MAX:
-            def exchange(g):  # bands of rows that traded a column range
-                logs: dict = {}
-                g9 = _band_exchange(g, judge, T, start_r, end_r, BAND_EXCHANGE)
-                if not np.array_equal(g9, g):
-                    g = better(g, _arrange(g9, X, D, T, M, widths, start_r, end_r), "band_exchange", logs)
-                return g, logs
+            return step
 
-            steps.append(exchange)
-        if LONG_REPAIR and C > 2 and n <= SMALL_PAGE:
-            def long_repair(g):  # longer segments exchanged between rows, judged last
-                logs: dict = {}
-                g10 = _repair_2d(g, judge, T, start_r, end_r, max_len=max(1, min(LONG_REPAIR, C // 2)),
-                                 rounds=20, block_len=2)
-                if not np.array_equal(g10, g):
-                    g = better(g, _band_reorder(g10, judge, T, start_r, end_r, BAND_HEIGHTS), "long_repair", logs)
-                return g, logs
-
-            steps.append(long_repair)
-        if PAIR_REORDER and rebuild_ok:
-            def pair(g):  # two rows re-ordered jointly
-                logs: dict = {}
-                return better(g, _pair_reorder(g, judge, T, start_r, end_r, PAIR_REORDER), "pair_reorder", logs), logs
-
-            steps.append(pair)
-        if SWAP_REORDER and rebuild_ok:
-            def swap(g):  # exchange plus re-order of both rows
-                logs: dict = {}
-                return better(g, _swap_reorder(g, judge, T, start_r, end_r, SWAP_REORDER), "swap_reorder", logs), logs
-
-            steps.append(swap)
+        if BAND_RESOLVE and C > 2 and n <= PLACE_MAX:  # bands of rows re-solved as columns
+            steps.append(tried("band_resolve", lambda g: _band_resolve(g, judge, T, start_r, end_r, BAND_RESOLVE),
+                               band_reorder))
+        if BAND_EXCHANGE and C > 2 and n <= COHERE_MAX:  # bands of rows that traded a column range
+            steps.append(tried("band_exchange", lambda g: _band_exchange(g, judge, T, start_r, end_r, BAND_EXCHANGE),
+                               lambda g: _arrange(g, X, D, T, M, widths, start_r, end_r)))
+        if LONG_REPAIR and C > 2 and n <= SMALL_PAGE:  # longer segments exchanged between rows, judged last
+            steps.append(tried("long_repair", lambda g: _repair_2d(g, judge, T, start_r, end_r,
+                                                                   max_len=max(1, min(LONG_REPAIR, C // 2)),
+                                                                   rounds=20, block_len=2), band_reorder))
+        if PAIR_REORDER and rebuild_ok:  # two rows re-ordered jointly
+            steps.append(tried("pair_reorder", lambda g: _pair_reorder(g, judge, T, start_r, end_r, PAIR_REORDER)))
+        if SWAP_REORDER and rebuild_ok:  # exchange plus re-order of both rows
+            steps.append(tried("swap_reorder", lambda g: _swap_reorder(g, judge, T, start_r, end_r, SWAP_REORDER)))
         if COHERE and C > 1 and n <= COHERE_MAX:
             def cohere(g):  # rows that swapped tails at blank gaps: text lines decide
                 g6 = _coherent_exchange(g, judge, T, M, start_r, end_r, COHERE)
                 if np.array_equal(g6, g):
                     return g, {}
-                g6 = _band_reorder(g6, judge, T, start_r, end_r, BAND_HEIGHTS)
+                g6 = band_reorder(g6)
                 # kept even if the seams cost a little more: the text lines decided
                 return g6, {"cohere": (energy(g), energy(g6))}
 
