@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 INK = 0.3  # a pixel is ink when darker than this (0 = white, 1 = black); robust to grey noise
+BLANK = 0.05  # learned_costs: lighter than this is paper
 
 
 def _run_damped(rows_cost, height: int, damp: float, pairs) -> np.ndarray:
@@ -304,5 +305,135 @@ def gap_costs(ink: np.ndarray, damp: float = 0.0, alpha: float = 1.0, center: bo
         step = max(1, int(4_000_000 // max(1, n * hh)))
         for a in range(0, n, step):
             d[a:a + step] = rows_cost(np.arange(a, min(n, a + step))).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    return d
+
+
+def _patches(xp: np.ndarray, ky: int) -> np.ndarray:
+    """Every pixel row's window of ``ky`` rows (``xp`` padded by ``ky // 2`` blank rows top and
+    bottom): ``(..., H + ky - 1, w)`` -> ``(..., H, ky * w)``."""
+    win = np.lib.stride_tricks.sliding_window_view(xp, ky, axis=-2)  # (..., H, w, ky)
+    return win.swapaxes(-1, -2).reshape(win.shape[:-2] + (-1,))
+
+
+def learned_costs(ink: np.ndarray, k: int = 4, ky: int = 7,
+                  hidden: int = 64, samples: int = 16000, crop: int = 16, epochs: int = 4,
+                  seed: int = 0) -> np.ndarray:
+    """``D[i, j]``: minus the log-odds that piece ``j`` lies right of piece ``i``, from a small
+    network trained on the pieces themselves. Every split of a piece's interior between two pixel
+    columns is an example of a true seam; the same left half beside the right half of another
+    split (of a random piece, or of one whose text lines lie at the same heights: the hard case)
+    is an example of a false one. The network scores each pixel row from the ``ky`` x ``2k``
+    window around it (one hidden layer of ``hidden`` rectified units) and a seam's log-odds is the
+    sum over its rows, trained by logistic regression. It sees the shapes of the script's strokes
+    across the cut, where the pixel seam costs see three pixels. Every pair is scored exactly;
+    only rows inked on both sides of a seam cost a pair's work. ``ink``: ``(n, faces, H, W)``
+    (below ``BLANK`` is paper); for top-bottom seams pass ``ink.swapaxes(2, 3)``. Deterministic
+    for a given ``seed``.
+
+    >>> from kexue.unshred.synth import text_page
+    >>> page = 1 - text_page(400, 300, seed=1) / 255
+    >>> strips = np.stack([page[:, 40 * k:40 * k + 40] for k in range(10)])[:, None]
+    >>> d = learned_costs(strips, samples=4000)
+    >>> [int(np.argmin(d[i])) for i in range(9)]
+    [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    """
+    n, F, H, W = ink.shape
+    x = np.where(ink > BLANK, ink, 0).astype(np.float32)
+    r = ky // 2
+    xp = np.pad(x, ((0, 0), (0, 0), (r, r), (0, 0)))
+    rng = np.random.default_rng(seed)
+    hc = min(crop, H)
+    if W < 2 * k + 1 or n < 3:
+        return np.where(np.eye(n, dtype=bool), np.inf, 0.0)
+    # pieces whose text lines lie at the same heights: the hard false seams
+    prof = (x > INK).mean(-1).reshape(n, -1)
+    prof = prof - prof.mean(1, keepdims=True)
+    prof /= np.linalg.norm(prof, axis=1, keepdims=True) + 1e-9
+    sim = prof @ prof.T
+    np.fill_diagonal(sim, -np.inf)
+    near = np.argsort(-sim, axis=1)[:, :8]
+
+    def windows(i, f, y0, xs, side):  # (m, hc, ky * k): the crop's row windows left / right of xs
+        cols = xs[:, None] + (np.arange(-k, 0) if side == 0 else np.arange(k))[None]
+        rows = y0[:, None] + np.arange(hc + 2 * r)[None]
+        blk = xp[i[:, None, None], f[:, None, None], rows[:, :, None], cols[:, None, :]]
+        return _patches(blk, ky)
+
+    def draw(m):  # m examples each of true and false seams, with ink near the cut
+        i, f = rng.integers(0, n, 3 * m), rng.integers(0, F, 3 * m)
+        y0, xs = rng.integers(0, H - hc + 1, 3 * m), rng.integers(k, W - k + 1, 3 * m)
+        j = np.where(rng.random(3 * m) < 0.5, near[i, rng.integers(0, near.shape[1], 3 * m)],
+                     rng.integers(0, n, 3 * m))
+        x2 = rng.integers(k, W - k + 1, 3 * m)
+        same = (j == i) & (np.abs(x2 - xs) < 3)
+        x2[same] = (x2[same] + W // 2) % (W - 2 * k + 1) + k
+        left, right, right2 = windows(i, f, y0, xs, 0), windows(i, f, y0, xs, 1), windows(j, f, y0, x2, 1)
+        c = ky // 2 * k  # ink in the row windows' middle line, beside the cut
+        inked = (left[..., c:c + k] > INK).any((1, 2)) | (right[..., c:c + k] > INK).any((1, 2))
+        inked2 = inked | (right2[..., c:c + k] > INK).any((1, 2))
+        a = np.flatnonzero(inked)[:m]
+        b = np.flatnonzero(inked2)[:m]
+        pos = np.concatenate([left[a], right[a]], -1)
+        neg = np.concatenate([left[b], right2[b]], -1)
+        return np.concatenate([pos, neg]), np.r_[np.ones(len(a)), np.zeros(len(b))]
+
+    P, lab = draw(samples)
+    d_in = P.shape[-1]
+    W1 = (rng.standard_normal((d_in, hidden)) * np.sqrt(2.0 / d_in)).astype(np.float32)
+    b1 = np.zeros(hidden, np.float32)
+    w2 = (rng.standard_normal(hidden) * 0.01).astype(np.float32)
+    b2 = np.zeros(1, np.float32)
+    params = [W1, b1, w2, b2]
+    mom = [np.zeros_like(p) for p in params]
+    vel = [np.zeros_like(p) for p in params]
+    lr, beta1, beta2, step = 3e-3, 0.9, 0.999, 0
+    bs = 256
+    for _ in range(epochs):
+        order = rng.permutation(len(P))
+        for s0 in range(0, len(P), bs):
+            b = order[s0:s0 + bs]
+            p, y = P[b], lab[b]
+            pre = p @ W1 + b1                       # (m, hc, hidden)
+            h = np.maximum(pre, 0)
+            z = (h @ w2).sum(1) + b2[0]             # (m,)
+            g = (1 / (1 + np.exp(-np.clip(z, -30, 30))) - y) / len(b)   # d loss / d z
+            gt = np.repeat(g.astype(np.float32), p.shape[1])     # d loss / d (row score)
+            h2 = h.reshape(-1, hidden)
+            gh = (gt[:, None] * w2[None, :]) * (h2 > 0)
+            grads = [p.reshape(-1, d_in).T @ gh, gh.sum(0), gt @ h2, np.array([g.sum()], np.float32)]
+            step += 1
+            for q, gq, mq, vq in zip(params, grads, mom, vel, strict=True):
+                mq *= beta1
+                mq += (1 - beta1) * gq
+                vq *= beta2
+                vq += (1 - beta2) * gq * gq
+                q -= (lr * np.sqrt(1 - beta2 ** step) / (1 - beta1 ** step) * mq / (np.sqrt(vq) + 1e-8)).astype(q.dtype)
+    return _net_seams(xp, (W1, b1, w2), k, ky)
+
+
+def _net_seams(xp: np.ndarray, net, k: int, ky: int) -> np.ndarray:
+    """``D[i, j]`` of :func:`learned_costs` from the trained network ``net = (W1, b1, w2)``;
+    ``xp``: the pieces padded by ``ky // 2`` blank rows top and bottom."""
+    W1, b1, w2 = net
+    n, F, hp, _ = xp.shape
+    H, hidden = hp - 2 * (ky // 2), W1.shape[1]
+    # every pair exactly: the first layer splits into i's right edge (A) and j's left edge
+    # (B, with the bias); a row whose window is blank on a side has 0 there, so only the rows
+    # inked on both sides need the pair (few), the others are sums over one piece (products)
+    A = (_patches(xp[..., -k:], ky) @ W1[:ky * k]).reshape(n, F * H, hidden)
+    Bq = (_patches(xp[..., :k], ky) @ W1[ky * k:]).reshape(n, F * H, hidden)
+    ma = (_patches(xp[..., -k:], ky) > 0).any(-1).reshape(n, F * H)  # i's window has ink at row y
+    mb = (_patches(xp[..., :k], ky) > 0).any(-1).reshape(n, F * H)
+    u = np.maximum(A + b1, 0) @ w2             # rows inked on i's side only
+    v = np.maximum(Bq + b1, 0) @ w2            # ... on j's side only
+    c0 = float(np.maximum(b1, 0) @ w2)         # blank on both sides
+    fa, fb = ma.astype(np.float32), mb.astype(np.float32)
+    logit = (u * fa) @ (1 - fb).T + (1 - fa) @ (v * fb).T + c0 * ((1 - fa) @ (1 - fb).T)
+    for y in range(F * H):
+        si, sj = np.flatnonzero(ma[:, y]), np.flatnonzero(mb[:, y])
+        if si.size and sj.size:
+            logit[np.ix_(si, sj)] += np.maximum(A[si, y][:, None] + (Bq[sj, y] + b1)[None], 0) @ w2
+    d = -logit.astype(float)
     np.fill_diagonal(d, np.inf)
     return d

@@ -78,7 +78,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UsageError
-from .features import INK, blank_widths, denoise, gap_costs, ink_rows, line_pitch, llr_costs, noise_level, seam_costs
+from .features import (
+    INK,
+    blank_widths,
+    denoise,
+    gap_costs,
+    ink_rows,
+    learned_costs,
+    line_pitch,
+    llr_costs,
+    noise_level,
+    seam_costs,
+)
 from .parallel import jobs, run_all
 from .paths import held_karp, shortest_path, split_paths
 from .pieces import Pieces, infer_layout
@@ -159,6 +170,12 @@ GAP_LR = 0.0
 GAP_TB = 0.0
 GAP_CENTER = False  # rows of a random pair cost 0 on average (features.gap_costs ``center``)
 GAP_NOISE = 0.01  # ... on pages whose grey noise (features.noise_level) is below this
+LEARN_LR = 0.5  # weight of the learnt network seams (features.learned_costs) in the left-right seams
+LEARN_TB = 0.5  # ... in the top-bottom seams
+LEARN_MIN = 250  # pieces: pages above this size only (time; the CUMCM pages are solved without)
+LEARN_MAX = 1200
+LEARN_HIDDEN = 64
+LEARN_SAMPLES = 32000
 ALIGN_TOL = 4  # pixels a line's first (last) ink may lie off the margin
 ALIGN_LATE = 0.25  # what a line set further in counts (indent, short last line; 0 for ink in the margin)
 # damped seams on one-sided pages of up to this many pieces (time); 500 -> 1200 once the solver
@@ -1862,14 +1879,19 @@ def _order_blocks(grid, X, T, widths, energy, e_best):
     return G if abs(e - e_best) <= 1e-9 * max(1.0, abs(e_best)) else grid
 
 
-def _seams(X, damp: float = 0.0):
+def _seams(X, damp: float = 0.0, learn: float = 0.0):
     """Seam costs of one direction: ``SEAM`` picks prediction errors ("pred"), the learnt
     likelihood ratio ("llr") or a blend of both ("mix", weight ``MIX`` on the likelihood);
-    ``damp``: pixel rows summed damped along runs (see :func:`~kexue.unshred.features.seam_costs`)."""
+    ``damp``: pixel rows summed damped along runs (see :func:`~kexue.unshred.features.seam_costs`);
+    ``learn``: weight of the network's seam costs in the blend (:func:`_learned_norm`)."""
     if SEAM == "mix":
         p = seam_costs(X, damp=damp)
         p = p / _scale(p)
-        return (1.0 - MIX) * p + MIX * _llr_norm(X, damp)
+        d = (1.0 - MIX) * p + MIX * _llr_norm(X, damp)
+        if learn:
+            d = d if learn >= 1 else (1.0 - learn) * d
+            d = d + learn * _learned_norm(X) if learn < 1 else _learned_norm(X)
+        return d
     if SEAM == "llr":
         return _llr_norm(X, damp)
     return seam_costs(X, damp=damp)
@@ -1958,6 +1980,19 @@ def _llr_norm(X, damp: float = 0.0):
     return np.maximum(1.0 + LLR_SPREAD * (d - best) / spread, 0.0)
 
 
+def _learned_norm(X):
+    """:func:`~kexue.unshred.features.learned_costs` on the scale
+    of :func:`_llr_norm`: a piece's best match costs about 1 on average, a typical pair about 5."""
+    d = learned_costs(X, hidden=LEARN_HIDDEN, samples=LEARN_SAMPLES)
+    fin = d[np.isfinite(d)]
+    if fin.size == 0:
+        return d
+    mins = np.min(d, axis=1)
+    best = float(np.mean(mins[np.isfinite(mins)]))
+    spread = max(float(np.median(fin)) - best, 1e-9)
+    return np.maximum(1.0 + LLR_SPREAD * (d - best) / spread, 0.0)
+
+
 def _gap_norm(X, damp: float = 0.0):
     """:func:`~kexue.unshred.features.gap_costs` in units of its spread (the median pair less the
     mean best pair), so that its weight means the same on every page."""
@@ -1982,13 +2017,13 @@ def _constrain(M, lock, forbid):
 
 
 def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = False, damp: float = 0.0,
-           raw=None, gap: bool = False):
+           raw=None, gap: bool = False, learn=(0.0, 0.0)):
     """Raw and normalised left-right and top-bottom seam costs, with the locks and forbids;
     ``rel``: relative to the runner-up (:func:`_relative`); ``damp``: the left-right seams' run
     damping (``SEAM_DAMP``; top-bottom seams stay plain sums); ``raw``: what :func:`_seam_pair`
     gives, when already at hand; ``gap``: add the blank-gap costs (``GAP_LR``, ``GAP_TB``;
     :func:`~kexue.unshred.features.gap_costs`) to the normalised seams."""
-    D0, T0, gl, gt = _seam_pair(X, damp, gap) if raw is None else raw
+    D0, T0, gl, gt = _seam_pair(X, damp, gap, learn) if raw is None else raw
     if rel and REL_EPS:
         D0 = _relative(D0, REL_EPS)
         if REL_T:
@@ -2036,7 +2071,7 @@ def _speculate(grid, steps):
     return grid
 
 
-def _seam_pair(X, damp: float = 0.0, gap: bool = False):
+def _seam_pair(X, damp: float = 0.0, gap: bool = False, learn=(0.0, 0.0)):
     """The raw left-right and top-bottom seams of ``X`` (:func:`_seams`), side by side on two cores,
     and the normalised blank-gap costs of both (:func:`_gap_norm`; None unless ``gap`` and their
     weight), computed beside the left-right seams (the dearest part) with the top-bottom ones."""
@@ -2044,9 +2079,10 @@ def _seam_pair(X, damp: float = 0.0, gap: bool = False):
     gap_lr, gap_tb = gap and bool(GAP_LR), gap and bool(GAP_TB)
 
     def other():
-        return _seams(Xt), _gap_norm(X, damp) if gap_lr else None, _gap_norm(Xt) if gap_tb else None
+        return (_seams(Xt, learn=learn[1]), _gap_norm(X, damp) if gap_lr else None,
+                _gap_norm(Xt) if gap_tb else None)
 
-    d, (t, gl, gt) = run_all(lambda: _seams(X, damp), other)
+    d, (t, gl, gt) = run_all(lambda: _seams(X, damp, learn[0]), other)
     return d, t, gl, gt
 
 
@@ -2169,7 +2205,8 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     rel = not pieces.two_sided and noise < REL_NOISE
     gap = not pieces.two_sided and noise < GAP_NOISE
     X = denoise(X)
-    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, rel=rel, damp=damp, gap=gap)
+    learn = (LEARN_LR, LEARN_TB) if LEARN_MIN < n <= LEARN_MAX and not pieces.two_sided else (0.0, 0.0)
+    D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, rel=rel, damp=damp, gap=gap, learn=learn)
     M = _lines(X)
     widths = blank_widths(X)
     if ALIGN and not pieces.two_sided and not transposed and C > 1:
