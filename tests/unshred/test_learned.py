@@ -56,21 +56,29 @@ def test_learned_costs_find_true_neighbours_better_than_chance_and_deterministic
     assert hits >= 0.85 and hits >= hits_llr - 0.1, (hits, hits_llr)
 
 
-def test_network_seams_are_blended_in_on_large_one_sided_pages_only(monkeypatch):
-    """Pages up to LEARN_MIN pieces keep the pixel seams (the CUMCM pages: time); above it the
-    network's costs are blended into both directions' seams."""
+def test_network_seams_are_blended_in_on_one_sided_cross_cut_pages(monkeypatch):
+    """Cross-cut one-sided pages blend the network's costs into both seam directions (the small
+    network up to SMALL_PAGE pieces); strips and two-sided pages keep the pixel seams."""
     monkeypatch.setenv("KEXUE_JOBS", "1")  # the calls are counted in this process
-    s = _page()
     calls = []
 
-    def fake(X):
-        calls.append(X.shape)
+    def fake(X, net=S.LEARN_NET):
+        calls.append((X.shape, net))
         return np.ones((len(X), len(X)))
 
     monkeypatch.setattr(S, "_learned_norm", fake)
-    S.solve(s.pieces, 4, 12)
-    assert calls == []
-    monkeypatch.setattr(S, "LEARN_MIN", 10)
+    s = _page()
     S.solve(s.pieces, 4, 12)
     x = s.pieces.ink
-    assert sorted(calls) == sorted([x.shape, x.swapaxes(2, 3).shape])
+    assert sorted(calls) == sorted([(x.shape, S.LEARN_NET_SMALL), (x.swapaxes(2, 3).shape, S.LEARN_NET_SMALL)])
+    calls.clear()
+    monkeypatch.setattr(S, "SMALL_PAGE", 10)
+    S.solve(s.pieces, 4, 12)
+    assert [net for _, net in calls] == [S.LEARN_NET] * 2
+    calls.clear()
+    strips = shred(text_page(480, 560, seed=3, font_size=20), 1, 12, seed=3)
+    S.solve(strips.pieces, 1, 12)
+    two = shred(text_page(480, 560, seed=3, font_size=20), 4, 12, seed=3,
+                back=text_page(480, 560, seed=4, font_size=20))
+    S.solve(two.pieces, 4, 12)
+    assert calls == []

@@ -354,11 +354,17 @@ def learned_costs(ink: np.ndarray, k: int = 4, ky: int = 7,
     np.fill_diagonal(sim, -np.inf)
     near = np.argsort(-sim, axis=1)[:, :8]
 
-    def windows(i, f, y0, xs, side):  # (m, hc, ky * k): the crop's row windows left / right of xs
+    def block(i, f, y0, xs, side):  # (m, hc + 2r, k): the crop's pixels left / right of xs
         cols = xs[:, None] + (np.arange(-k, 0) if side == 0 else np.arange(k))[None]
         rows = y0[:, None] + np.arange(hc + 2 * r)[None]
-        blk = xp[i[:, None, None], f[:, None, None], rows[:, :, None], cols[:, None, :]]
-        return _patches(blk, ky)
+        return xp[i[:, None, None], f[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+    sat = np.zeros((n, F, H + 1, W + 1), dtype=np.int32)  # ink pixels above and left of (y, x)
+    sat[:, :, 1:, 1:] = (x > INK).cumsum(2).cumsum(3)
+
+    def area(i, f, y0, x0):  # ink pixels in rows y0 .. y0 + hc - 1, columns x0 .. x0 + k - 1
+        y1, x1 = y0 + hc, x0 + k
+        return sat[i, f, y1, x1] - sat[i, f, y0, x1] - sat[i, f, y1, x0] + sat[i, f, y0, x0]
 
     def draw(m):  # m examples each of true and false seams, with ink near the cut
         i, f = rng.integers(0, n, 3 * m), rng.integers(0, F, 3 * m)
@@ -368,14 +374,14 @@ def learned_costs(ink: np.ndarray, k: int = 4, ky: int = 7,
         x2 = rng.integers(k, W - k + 1, 3 * m)
         same = (j == i) & (np.abs(x2 - xs) < 3)
         x2[same] = (x2[same] + W // 2) % (W - 2 * k + 1) + k
-        left, right, right2 = windows(i, f, y0, xs, 0), windows(i, f, y0, xs, 1), windows(j, f, y0, x2, 1)
-        c = ky // 2 * k  # ink in the row windows' middle line, beside the cut
-        inked = (left[..., c:c + k] > INK).any((1, 2)) | (right[..., c:c + k] > INK).any((1, 2))
-        inked2 = inked | (right2[..., c:c + k] > INK).any((1, 2))
+        # ink beside the cut, in the crop (counted on a summed-area table before any gathering)
+        inked = (area(i, f, y0, xs - k) > 0) | (area(i, f, y0, xs) > 0)
         a = np.flatnonzero(inked)[:m]
-        b = np.flatnonzero(inked2)[:m]
-        pos = np.concatenate([left[a], right[a]], -1)
-        neg = np.concatenate([left[b], right2[b]], -1)
+        b = np.flatnonzero(inked | (area(j, f, y0, x2) > 0))[:m]
+        left = block(i[b], f[b], y0[b], xs[b], 0)
+        pos = np.concatenate([_patches(block(i[a], f[a], y0[a], xs[a], 0), ky),
+                              _patches(block(i[a], f[a], y0[a], xs[a], 1), ky)], -1)
+        neg = np.concatenate([_patches(left, ky), _patches(block(j[b], f[b], y0[b], x2[b], 1), ky)], -1)
         return np.concatenate([pos, neg]), np.r_[np.ones(len(a)), np.zeros(len(b))]
 
     P, lab = draw(samples)
