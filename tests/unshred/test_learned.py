@@ -58,7 +58,8 @@ def test_learned_costs_find_true_neighbours_better_than_chance_and_deterministic
 
 def test_network_seams_are_blended_in_on_one_sided_cross_cut_pages(monkeypatch):
     """Cross-cut one-sided pages blend the network's costs into both seam directions (the small
-    network up to SMALL_PAGE pieces); strips and two-sided pages keep the pixel seams."""
+    network up to SMALL_PAGE pieces; on tall pieces the left-right seams only); strips and
+    two-sided pages keep the pixel seams."""
     monkeypatch.setenv("KEXUE_JOBS", "1")  # the calls are counted in this process
     calls = []
 
@@ -67,18 +68,20 @@ def test_network_seams_are_blended_in_on_one_sided_cross_cut_pages(monkeypatch):
         return np.ones((len(X), len(X)))
 
     monkeypatch.setattr(S, "_learned_norm", fake)
-    s = _page()
-    S.solve(s.pieces, 4, 12)
+    page = text_page(480, 560, seed=3, font_size=20)
+    s = shred(page, 4, 8, seed=3)  # pieces 60 x 140: top-bottom seams long enough
+    S.solve(s.pieces, 4, 8)
     x = s.pieces.ink
     assert sorted(calls) == sorted([(x.shape, S.LEARN_NET_SMALL), (x.swapaxes(2, 3).shape, S.LEARN_NET_SMALL)])
     calls.clear()
     monkeypatch.setattr(S, "SMALL_PAGE", 10)
-    S.solve(s.pieces, 4, 12)
+    S.solve(s.pieces, 4, 8)
     assert [net for _, net in calls] == [S.LEARN_NET] * 2
     calls.clear()
-    strips = shred(text_page(480, 560, seed=3, font_size=20), 1, 12, seed=3)
-    S.solve(strips.pieces, 1, 12)
-    two = shred(text_page(480, 560, seed=3, font_size=20), 4, 12, seed=3,
-                back=text_page(480, 560, seed=4, font_size=20))
-    S.solve(two.pieces, 4, 12)
-    assert calls == []
+    tall = shred(page, 4, 12, seed=3).pieces  # 40 x 140: the left-right seams only
+    S.solve(tall, 4, 12)
+    assert calls == [(tall.ink.shape, S.LEARN_NET)]
+    calls.clear()
+    S.solve(shred(page, 1, 12, seed=3).pieces, 1, 12)
+    S.solve(shred(page, 4, 8, seed=3, back=text_page(480, 560, seed=4, font_size=20)).pieces, 4, 8)
+    assert calls == []  # strips and two-sided pages keep the pixel seams

@@ -388,6 +388,9 @@ def test_damped_seams_solve_a_narrow_page(monkeypatch):
 
     s, _ = _narrow_page(2)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
+    monkeypatch.setattr(solver, "LEARN_LR", 0.0)  # the pixel seams alone (the network's also
+    monkeypatch.setattr(solver, "LEARN_TB", 0.0)  # mend this page: 95.6 % without damping)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
     monkeypatch.setattr(solver, "SEAM_DAMP", 0.0)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["neighbour"] < 0.95
 
@@ -413,6 +416,9 @@ def test_margin_lines_solve_a_narrow_page(monkeypatch):
     from kexue.unshred import solver
 
     s, _ = _narrow_page(16)
+    assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
+    monkeypatch.setattr(solver, "LEARN_LR", 0.0)  # the pixel seams alone (with the network's
+    monkeypatch.setattr(solver, "LEARN_TB", 0.0)  # this page is perfect without the alignment too)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
     monkeypatch.setattr(solver, "ALIGN", False)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["neighbour"] < 0.95
