@@ -9,6 +9,11 @@
   of a column given the two before it (grey levels quantised, three pixels of context) is
   counted over all interiors; a seam's cost is minus the log-likelihood ratio of the neighbour's
   edge against the page's overall grey levels. It adapts to the font, the script and the noise.
+* :func:`learned_costs` — a seam score from a small network (one hidden layer over windows of
+  7 pixel rows by 4 columns either side of the cut) trained on each page's own pieces: splits of
+  their interiors are the true seams, the same halves beside other splits (of pieces whose text
+  lines lie at the same heights, mostly) the false ones. It learns the script's stroke shapes
+  across a cut; every pair is then scored exactly, at the cost of the rows inked on both sides.
 * :func:`ink_rows` — which pixel rows of a piece carry ink: pieces of the same text row share
   the positions of their text lines (the row's "bands").
 * :func:`blank_widths` — how many blank pixel columns/rows a piece has at each edge: pieces of
