@@ -1966,10 +1966,9 @@ def _less_border(d: np.ndarray, X: np.ndarray, beta: float) -> np.ndarray:
     return d - beta * (u[:, None] + v[None, :])
 
 
-def _llr_norm(X, damp: float = 0.0):
-    """:func:`llr_costs` put on the scale the weights of this module were set on: a piece's best
-    match costs about 1 on average and a typical pair about 5; never below 0."""
-    d = llr_costs(X, damp=damp)
+def _unit_scale(d: np.ndarray) -> np.ndarray:
+    """Seam costs put on the scale the weights of this module were set on: a piece's best match
+    costs about 1 on average and a typical pair about 1 + ``LLR_SPREAD``; never below 0."""
     fin = d[np.isfinite(d)]
     if fin.size == 0:
         return d
@@ -1977,20 +1976,18 @@ def _llr_norm(X, damp: float = 0.0):
     best = float(np.mean(mins[np.isfinite(mins)]))
     spread = max(float(np.median(fin)) - best, 1e-9)
     return np.maximum(1.0 + LLR_SPREAD * (d - best) / spread, 0.0)
+
+
+def _llr_norm(X, damp: float = 0.0):
+    """:func:`llr_costs` on the common scale (:func:`_unit_scale`)."""
+    return _unit_scale(llr_costs(X, damp=damp))
 
 
 def _learned_norm(X, net=LEARN_NET):
-    """:func:`~kexue.unshred.features.learned_costs` on the scale
-    of :func:`_llr_norm`: a piece's best match costs about 1 on average, a typical pair about 5."""
+    """:func:`~kexue.unshred.features.learned_costs` of the network ``net`` (hidden units,
+    training examples, epochs) on the common scale (:func:`_unit_scale`)."""
     hidden, samples, epochs = net
-    d = learned_costs(X, hidden=hidden, samples=samples, epochs=epochs)
-    fin = d[np.isfinite(d)]
-    if fin.size == 0:
-        return d
-    mins = np.min(d, axis=1)
-    best = float(np.mean(mins[np.isfinite(mins)]))
-    spread = max(float(np.median(fin)) - best, 1e-9)
-    return np.maximum(1.0 + LLR_SPREAD * (d - best) / spread, 0.0)
+    return _unit_scale(learned_costs(X, hidden=hidden, samples=samples, epochs=epochs))
 
 
 def _gap_norm(X, damp: float = 0.0):
