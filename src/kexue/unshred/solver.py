@@ -1887,9 +1887,8 @@ def _seams(X, damp: float = 0.0, learn: float = 0.0, net=LEARN_NET):
         p = seam_costs(X, damp=damp)
         p = p / _scale(p)
         d = (1.0 - MIX) * p + MIX * _llr_norm(X, damp)
-        if learn:
-            d = d if learn >= 1 else (1.0 - learn) * d
-            d = d + learn * _learned_norm(X, net) if learn < 1 else _learned_norm(X, net)
+        if learn:  # at weight 1 the network's alone (no 0 * inf on the diagonal)
+            d = _learned_norm(X, net) if learn >= 1 else (1.0 - learn) * d + learn * _learned_norm(X, net)
         return d
     if SEAM == "llr":
         return _llr_norm(X, damp)
@@ -2019,7 +2018,8 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
     ``rel``: relative to the runner-up (:func:`_relative`); ``damp``: the left-right seams' run
     damping (``SEAM_DAMP``; top-bottom seams stay plain sums); ``raw``: what :func:`_seam_pair`
     gives, when already at hand; ``gap``: add the blank-gap costs (``GAP_LR``, ``GAP_TB``;
-    :func:`~kexue.unshred.features.gap_costs`) to the normalised seams."""
+    :func:`~kexue.unshred.features.gap_costs`) to the normalised seams; ``learn``: the weights of
+    the seam network ``net`` in the left-right and top-bottom seams (:func:`_seams`)."""
     D0, T0, gl, gt = _seam_pair(X, damp, gap, learn, net) if raw is None else raw
     if rel and REL_EPS:
         D0 = _relative(D0, REL_EPS)
@@ -2071,7 +2071,8 @@ def _speculate(grid, steps):
 def _seam_pair(X, damp: float = 0.0, gap: bool = False, learn=(0.0, 0.0), net=LEARN_NET):
     """The raw left-right and top-bottom seams of ``X`` (:func:`_seams`), side by side on two cores,
     and the normalised blank-gap costs of both (:func:`_gap_norm`; None unless ``gap`` and their
-    weight), computed beside the left-right seams (the dearest part) with the top-bottom ones."""
+    weight), computed beside the left-right seams (the dearest part) with the top-bottom ones;
+    ``learn``, ``net``: the seam network's weight in each direction and its size (:func:`_seams`)."""
     Xt = X.swapaxes(2, 3)
     gap_lr, gap_tb = gap and bool(GAP_LR), gap and bool(GAP_TB)
 
