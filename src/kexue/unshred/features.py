@@ -344,32 +344,33 @@ def learned_costs(ink: np.ndarray, k: int = 4, ky: int = 7,
     [1, 2, 3, 4, 5, 6, 7, 8, 9]
     """
     n, F, H, W = ink.shape
+    if W < 2 * k + 1 or n < 3:
+        return np.where(np.eye(n, dtype=bool), np.inf, 0.0)
     x = np.where(ink > BLANK, ink, 0).astype(np.float32)
+    inked_px = x > INK
     r = ky // 2
     xp = np.pad(x, ((0, 0), (0, 0), (r, r), (0, 0)))
     rng = np.random.default_rng(seed)
     hc = min(crop, H)
-    if W < 2 * k + 1 or n < 3:
-        return np.where(np.eye(n, dtype=bool), np.inf, 0.0)
     # pieces whose text lines lie at the same heights: the hard false seams
-    prof = (x > INK).mean(-1).reshape(n, -1)
+    prof = inked_px.mean(-1).reshape(n, -1)
     prof = prof - prof.mean(1, keepdims=True)
     prof /= np.linalg.norm(prof, axis=1, keepdims=True) + 1e-9
     sim = prof @ prof.T
     np.fill_diagonal(sim, -np.inf)
     near = np.argsort(-sim, axis=1)[:, :8]
-
-    def block(i, f, y0, xs, side):  # (m, hc + 2r, k): the crop's pixels left / right of xs
-        cols = xs[:, None] + (np.arange(-k, 0) if side == 0 else np.arange(k))[None]
-        rows = y0[:, None] + np.arange(hc + 2 * r)[None]
-        return xp[i[:, None, None], f[:, None, None], rows[:, :, None], cols[:, None, :]]
-
     sat = np.zeros((n, F, H + 1, W + 1), dtype=np.int32)  # ink pixels above and left of (y, x)
-    sat[:, :, 1:, 1:] = (x > INK).cumsum(2).cumsum(3)
+    sat[:, :, 1:, 1:] = inked_px.cumsum(2).cumsum(3)
 
     def area(i, f, y0, x0):  # ink pixels in rows y0 .. y0 + hc - 1, columns x0 .. x0 + k - 1
         y1, x1 = y0 + hc, x0 + k
         return sat[i, f, y1, x1] - sat[i, f, y0, x1] - sat[i, f, y1, x0] + sat[i, f, y0, x0]
+
+    def seam(i, j, f, y0, xl, xr):  # (m, hc, 2 ky k): row windows of i left of xl beside j from xr
+        rows = (y0[:, None] + np.arange(hc + 2 * r)[None])[:, :, None]
+        left = xp[i[:, None, None], f[:, None, None], rows, (xl[:, None] + np.arange(-k, 0))[:, None, :]]
+        right = xp[j[:, None, None], f[:, None, None], rows, (xr[:, None] + np.arange(k))[:, None, :]]
+        return np.concatenate([_patches(left, ky), _patches(right, ky)], -1)
 
     def draw(m):  # m examples each of true and false seams, with ink near the cut
         i, f = rng.integers(0, n, 3 * m), rng.integers(0, F, 3 * m)
@@ -383,10 +384,8 @@ def learned_costs(ink: np.ndarray, k: int = 4, ky: int = 7,
         inked = (area(i, f, y0, xs - k) > 0) | (area(i, f, y0, xs) > 0)
         a = np.flatnonzero(inked)[:m]
         b = np.flatnonzero(inked | (area(j, f, y0, x2) > 0))[:m]
-        left = block(i[b], f[b], y0[b], xs[b], 0)
-        pos = np.concatenate([_patches(block(i[a], f[a], y0[a], xs[a], 0), ky),
-                              _patches(block(i[a], f[a], y0[a], xs[a], 1), ky)], -1)
-        neg = np.concatenate([_patches(left, ky), _patches(block(j[b], f[b], y0[b], x2[b], 1), ky)], -1)
+        pos = seam(i[a], i[a], f[a], y0[a], xs[a], xs[a])
+        neg = seam(i[b], j[b], f[b], y0[b], xs[b], x2[b])
         return np.concatenate([pos, neg]), np.r_[np.ones(len(a)), np.zeros(len(b))]
 
     P, lab = draw(samples)
@@ -432,10 +431,11 @@ def _net_seams(xp: np.ndarray, net, k: int, ky: int) -> np.ndarray:
     # every pair exactly: the first layer splits into i's right edge (A) and j's left edge
     # (B, with the bias); a row whose window is blank on a side has 0 there, so only the rows
     # inked on both sides need the pair (few), the others are sums over one piece (products)
-    A = (_patches(xp[..., -k:], ky) @ W1[:ky * k]).reshape(n, F * H, hidden)
-    Bq = (_patches(xp[..., :k], ky) @ W1[ky * k:]).reshape(n, F * H, hidden)
-    ma = (_patches(xp[..., -k:], ky) > 0).any(-1).reshape(n, F * H)  # i's window has ink at row y
-    mb = (_patches(xp[..., :k], ky) > 0).any(-1).reshape(n, F * H)
+    pa, pb = _patches(xp[..., -k:], ky), _patches(xp[..., :k], ky)  # i's right edge, j's left edge
+    A = (pa @ W1[:ky * k]).reshape(n, F * H, hidden)
+    Bq = (pb @ W1[ky * k:]).reshape(n, F * H, hidden)
+    ma = (pa > 0).any(-1).reshape(n, F * H)  # i's window has ink at row y
+    mb = (pb > 0).any(-1).reshape(n, F * H)
     u = np.maximum(A + b1, 0) @ w2             # rows inked on i's side only
     v = np.maximum(Bq + b1, 0) @ w2            # ... on j's side only
     c0 = float(np.maximum(b1, 0) @ w2)         # blank on both sides

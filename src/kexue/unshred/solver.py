@@ -2205,10 +2205,10 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     X = denoise(X)
     # the seam network (features.learned_costs) on one-sided cross-cut pages: fresh pages never
     # tuned on, ten of 11 x 19 89.6 -> 96.9 %, twelve of 16 x 24 87.0 -> 92.7 % (LEARN_* weights)
-    cross = R > 1 and C > 1
-    learn = (LEARN_LR, LEARN_TB) if cross and n <= LEARN_MAX and not pieces.two_sided else (0.0, 0.0)
-    if X.shape[-1] < TB_ASPECT * X.shape[-2]:  # top-bottom seams this short say little (4 x 24 tall
-        learn = (learn[0], 0.0)  # pieces: 100 -> 90.9 % with the network's)
+    # (top-bottom seams as short as those of tall pieces say little: 4 x 24 pages 100 -> 90.9 % with it)
+    tall = X.shape[-1] < TB_ASPECT * X.shape[-2]
+    use = R > 1 and C > 1 and n <= LEARN_MAX and not pieces.two_sided
+    learn = (LEARN_LR, 0.0 if tall else LEARN_TB) if use else (0.0, 0.0)
     net = LEARN_NET_SMALL if n <= SMALL_PAGE else LEARN_NET
     D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, rel=rel, damp=damp, gap=gap, learn=learn,
                           net=net)
