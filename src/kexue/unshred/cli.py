@@ -89,6 +89,7 @@ def solve(pieces_dir: Annotated[Path, typer.Argument(help="Folder of piece image
         "notes": sol.notes, "seconds": {k: round(v, 4) for k, v in times.items()},
         "mean_confidence": float(sol.lr_conf.mean()) if sol.lr_conf.size else 1.0,
         "weakest_seams": sol.weakest_seams(10),
+        "tied_blocks": [{"rows": list(a), "with": list(b)} for a, b in sol.ties],
         "seam_confidence": {"lr": sol.lr_conf.round(4).tolist(), "tb": sol.tb_conf.round(4).tolist()},
         "grid": sol.grid, "grid_back": sol.grid_back,
     }

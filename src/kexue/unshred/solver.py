@@ -231,6 +231,7 @@ FACE_SEAMS = "auto"  # seam costs that assign the faces to pages: prediction err
 # 1 (wrong faces mostly whole rows, which the later steps can turn)
 FACE_NOISE = 0.01
 TURN_BLOCKS = True  # two-sided: blocks of rows re-ordered and turned by seams and text cues (twosided.py)
+TIED_TOL = 0.01  # page energy per column within which exchanged row blocks are reported as tied
 ORDER_BLOCKS = True  # one-sided: blocks of rows between blank cuts re-ordered by text cues where the seams tie
 TURN_SEGMENTS = True  # ... after segments of rows turned over where the page energy drops
 SEG_MIN_GAIN = 1.0  # least energy drop of a segment turn (a typical best seam costs about 1)
@@ -275,6 +276,7 @@ class Solution:
     times: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     late_turns: int = 0  # two-sided: pieces turned over after the rows were built (see _solve_twice)
+    ties: list = field(default_factory=list)  # row blocks that trade places at no seam cost (_tied)
 
     @property
     def rows(self) -> int:
@@ -1862,6 +1864,16 @@ def _turn_blocks(grid, X, D0, T0, raw=None):
     return G % n, turned, int(flip.sum())
 
 
+def _tied(grid, X, T) -> list:
+    """The blocks of rows that trade places at (nearly, ``TIED_TOL`` per column: scanner noise)
+    the same page energy (:func:`~kexue.unshred.twosided.tied_blocks`): the places a person should
+    check. Exchanging whole rows changes only the top-bottom seams, so they alone are compared."""
+    from .twosided import tied_blocks
+
+    Tf = np.where(np.isfinite(T), T, BIG)
+    return tied_blocks(grid, X, lambda g: float(Tf[g[:-1], g[1:]].sum()), TIED_TOL * grid.shape[1])
+
+
 def _order_blocks(grid, X, T, widths, energy, e_best):
     """One-sided pages: blocks of rows between blank cuts re-ordered by the text cues across each
     cut (:func:`~kexue.unshred.twosided.order_blocks`); kept only when the page energy stays the
@@ -2404,6 +2416,7 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
                                           pieces.ink[np.arange(n), 1 - front][:, :, ::-1]], axis=1))
                     D0, T0, D, T = _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=(_scale(D0), _scale(T0)))
     times["row_order"] = time.perf_counter() - t - times["rows"]
+    ties = _tied(grid, X, T) if R > 1 and C > 1 and not transposed else []
     if transposed:
         grid = grid.T
         D0, T0 = T0, D0
@@ -2413,7 +2426,12 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     lr = lr.reshape(grid.shape[0], max(grid.shape[1] - 1, 0))
     tb = tb.reshape(max(grid.shape[0] - 1, 0), grid.shape[1])
     times["total"] = time.perf_counter() - t0
-    sol = Solution(pieces, grid, front, lr, tb, times, late_turns=late_turns)
+    sol = Solution(pieces, grid, front, lr, tb, times, late_turns=late_turns, ties=ties)
+    if ties:
+        said = "; ".join(f"rows {a0 + 1}-{a1 + 1} and {b0 + 1}-{b1 + 1}" for (a0, a1), (b0, b1) in ties[:3])
+        more = f" (and {len(ties) - 3} more pairs)" if len(ties) > 3 else ""
+        sol.notes.append(f"no seam tells the order of these blocks of rows (blank cuts, one line spacing): {said}"
+                         f"{more}; check them on page.png (rows counted from 1) and --lock what is wrong")
     if R > 1 and C > 1:
         from .paths import _elkai
 

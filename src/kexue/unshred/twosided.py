@@ -442,6 +442,56 @@ def turn_segments(G: np.ndarray, J: np.ndarray, To: np.ndarray, start: np.ndarra
     return G
 
 
+def tied_blocks(grid: np.ndarray, X: np.ndarray, energy, tol: float) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The pairs of row blocks (between cuts blank on every piece, see :func:`blank_cuts`) that
+    change places at a page energy within ``tol`` of the current one and keep every text line on
+    its page's line grid (each row moves by a whole number of line pitches, within
+    ``PHASE_DEAD``, on every face) and the page's top and bottom margins as wide: no seam, line
+    spacing or margin tells such blocks' order, so the page should be checked there (and fixed
+    with a lock if wrong). ``grid`` (R, C) holds piece indices, ``X`` (n, faces, H, W) their ink,
+    ``energy(grid)`` prices a page. Blocks without any ink are left out (exchanging blank paper
+    changes nothing a reader sees), and nothing is reported where a face has no measurable line
+    pitch. Returns ``((a0, a1), (b0, b1))`` pairs of inclusive row ranges, top block first.
+
+    >>> X = np.zeros((6, 1, 10, 3)); X[:, 0, 1:3] = X[:, 0, 6:8] = 1  # lines 5 px apart, rows 10 px
+    >>> flat = lambda g: 0.0                                 # every order costs the same
+    >>> tied_blocks(np.arange(6)[:, None], X, flat, 1e-9)[:2]
+    [((0, 0), (1, 1)), ((0, 0), (2, 2))]
+    >>> tied_blocks(np.arange(6)[:, None], X[:, :, :9], flat, 1e-9)  # rows 9 px: 5 rows = 9 pitches
+    [((0, 0), (5, 5))]
+    """
+    R = grid.shape[0]
+    if R < 2:
+        return []
+    H = X.shape[-2]
+    pitches = [_page_stats([text_lines(_row_strip(X, grid[r], f)) for r in range(R)])[3] for f in range(X.shape[1])]
+    if not all(pitches):
+        return []
+    bounds = [0] + [int(r) + 1 for r in np.flatnonzero(blank_cuts(X, grid))] + [R]
+    blocks = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    inked = [bool((X[grid[blk]] > INK).any()) for blk in blocks]
+    rows_ink = (X[grid] > INK).any(axis=(1, 2, 4))  # (R, H): pixel rows with ink, per row of pieces
+    top = np.where(rows_ink.any(1), rows_ink.argmax(1), H)  # blank pixel rows above a row's text
+    bottom = np.where(rows_ink.any(1), rows_ink[:, ::-1].argmax(1), H)
+    dead = PHASE_DEAD * min(pitches)
+    e0 = energy(grid)
+    out = []
+    for u in range(len(blocks)):
+        for v in range(u + 1, len(blocks)):
+            if not (inked[u] and inked[v]):
+                continue
+            order = list(blocks)
+            order[u], order[v] = order[v], order[u]
+            rows = np.array([r for blk in order for r in blk])
+            shift = (np.arange(R) - rows) * H  # how far each row moves, px
+            on_grid = all(np.all(np.minimum(shift % p, -shift % p) <= PHASE_DEAD * p) for p in pitches)
+            # the page's top and bottom margins stay as wide as they were
+            margins = abs(top[rows[0]] - top[0]) <= dead and abs(bottom[rows[-1]] - bottom[-1]) <= dead
+            if on_grid and margins and abs(energy(grid[rows]) - e0) <= tol:
+                out.append(((blocks[u][0], blocks[u][-1]), (blocks[v][0], blocks[v][-1])))
+    return out
+
+
 def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarray, bottom_w: np.ndarray,
                  mu: float = 0.3, kappa_para: float = KAPPA_PARA, kappa_pitch: float = KAPPA_PITCH,
                  kappa_phase: float = KAPPA_PHASE) -> tuple[np.ndarray, dict]:
