@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kexue.unshred import score, shred, solve, text_page, write_shredded
+from kexue.unshred.render import confidence_image
 from kexue.unshred.twosided import tied_blocks
 from tests.conftest import run_cli
 
@@ -62,6 +63,13 @@ def test_solver_reports_rows_it_cannot_order(tie_page):
     for (a0, a1), (b0, b1) in sol.ties:
         assert 1 <= a0 <= a1 < b0 <= b1 <= 5  # the first and last rows keep the page margins
     assert any("no seam tells the order" in n for n in sol.notes)
+    # and confidence.png marks them down the left margin (orange), the other rows not
+    img = confidence_image(sol)
+    h = tie_page.pieces.shape[0]
+    orange = (img[:, :3] == [255, 150, 0]).all(-1).any(1)  # (page height,)
+    marked = {b for pair in sol.ties for b in pair}
+    for r in range(7):
+        assert orange[r * h + h // 2] == any(a <= r <= b for a, b in marked)
 
 
 def test_solved_page_without_ties_reports_none():

@@ -33,8 +33,10 @@ def render(solution: Solution, back: bool = False) -> np.ndarray:
 
 
 def confidence_image(solution: Solution, k: int = 10) -> np.ndarray:
-    """RGB image of the front page with piece borders in light blue and the ``k`` least certain
-    seams drawn in red (thicker = less certain), so a person knows where to look.
+    """RGB image of the front page with piece borders in light blue, the ``k`` least certain
+    seams drawn in red (thicker = less certain) and a band in orange down the left margin of every
+    block of rows that could trade places with another at no cost (:attr:`Solution.ties`), so a
+    person knows where to look.
 
     >>> from kexue.unshred.synth import text_page, shred
     >>> from kexue.unshred.solver import solve
@@ -59,4 +61,7 @@ def confidence_image(solution: Solution, k: int = 10) -> np.ndarray:
         else:
             y = (r + 1) * h
             rgb[max(0, y - t):y + t, c * w:(c + 1) * w] = red
+    orange = np.array([255, 150, 0], np.uint8)
+    for block in {blk for pair in solution.ties for blk in pair}:
+        rgb[block[0] * h + 2:(block[1] + 1) * h - 2, :max(2, w // 8)] = orange
     return rgb
