@@ -499,3 +499,44 @@ def test_margins_are_measured_on_inked_pieces():
     st, en = _margins(widths, R, W)
     assert np.allclose(st[:R], MU_MARGIN * 5) and np.allclose(en[:R], MU_MARGIN * 4)
     assert not st[R:R + 3].any() and st[R + 3:].max() < st[0]
+
+
+def _blank_pieces(pieces) -> np.ndarray:
+    from kexue.unshred.features import INK
+
+    return ~(pieces.ink > INK).any(axis=(1, 2, 3))
+
+
+def test_blank_pieces_pay_beside_inked_ones(monkeypatch):
+    """The left-right costs carry BLANK_EDGE exactly where a blank piece meets an inked one."""
+    from kexue.unshred import solver as S
+
+    page = text_page(720, 1000, seed=24, font_size=22).copy()
+    page[560:] = 255  # the text stops part way down: blank pieces below it
+    X = shred(page, 6, 8, seed=24).pieces.ink
+    blank = _blank_pieces(shred(page, 6, 8, seed=24).pieces)
+    assert 8 <= blank.sum() < len(blank)
+    monkeypatch.setattr(S, "BLANK_EDGE", 0.0)
+    D_off = S._costs(X, [], [], [], [])[2]
+    monkeypatch.setattr(S, "BLANK_EDGE", 1.5)
+    D_on = S._costs(X, [], [], [], [])[2]
+    fin = np.isfinite(D_on)
+    assert np.allclose((D_on - D_off)[fin], (1.5 * (blank[:, None] ^ blank[None, :]))[fin])
+
+
+def test_blank_pieces_stay_out_of_the_text_lines():
+    """A page whose text stops part way down: no blank piece lands between inked ones in a row
+    (without BLANK_EDGE this page put blank pieces inside 7 rows' worth of text seams)."""
+    page = text_page(720, 1000, seed=24, font_size=22).copy()
+    page[560:] = 255
+    s = shred(page, 6, 8, seed=24)
+    blank = _blank_pieces(s.pieces)
+    sol = solve(s.pieces, 6, 8)
+    mixed = sum(int(blank[a] != blank[b]) for row in sol.index for a, b in zip(row[:-1], row[1:], strict=True))
+    assert mixed == 0
+    # the text's own left-right neighbours (blank pieces are alike: any order of them is right)
+    idx = {p: i for i, p in enumerate(s.pieces.ids)}
+    true_pairs = {(idx[a], idx[b]) for row in s.true_grid for a, b in zip(row[:-1], row[1:], strict=True)
+                  if not (blank[idx[a]] or blank[idx[b]])}
+    got = {(int(a), int(b)) for row in sol.index for a, b in zip(row[:-1], row[1:], strict=True)}
+    assert len(true_pairs & got) >= 0.95 * len(true_pairs)

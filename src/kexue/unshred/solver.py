@@ -187,6 +187,13 @@ REPAIR_2D = True
 REPAIR_SIZES = ((4, 2, 20), (3, 2, 10), (1, 1, 2))  # (segment, block length, rounds) by page size
 ARRANGE_ITERS = 2
 BLANK_NO_MARGIN = True
+# Blank pieces (no ink on any face) are all alike: their seams with any blank-edged piece cost the
+# same, so they could sit anywhere, in the middle of text lines too, each one shifting the text
+# beside it. A blank piece beside an inked one (left-right) costs BLANK_EDGE: text and blank paper
+# meet as rarely as the page allows (a line's end, the margins). Fresh 16 x 24 pages 92.7 -> 94.0 %
+# (608: 65.8 -> 80.8 %), pages whose text stops part way down 85.0 -> 90.9 % (counting identical
+# blank pieces as one); pages without blank pieces (the CUMCM attachments) are unchanged
+BLANK_EDGE = 1.0
 PLACE_2D = True
 PLACE_EPS = 0.5
 PLACE_NB = 0.25  # extra priority per additional placed neighbour of a free cell
@@ -2031,7 +2038,8 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
     damping (``SEAM_DAMP``; top-bottom seams stay plain sums); ``raw``: what :func:`_seam_pair`
     gives, when already at hand; ``gap``: add the blank-gap costs (``GAP_LR``, ``GAP_TB``;
     :func:`~kexue.unshred.features.gap_costs`) to the normalised seams; ``learn``: the weights of
-    the seam network ``net`` in the left-right and top-bottom seams (:func:`_seams`)."""
+    the seam network ``net`` in the left-right and top-bottom seams (:func:`_seams`). Blank
+    pieces beside inked ones pay ``BLANK_EDGE`` left-right."""
     D0, T0, gl, gt = _seam_pair(X, damp, gap, learn, net) if raw is None else raw
     if rel and REL_EPS:
         D0 = _relative(D0, REL_EPS)
@@ -2043,6 +2051,9 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
         D = D + GAP_LR * gl
     # a top-bottom seam is as long as a piece is wide: on pieces much taller than wide it holds
     # less evidence than a left-right seam, and weighs less (CUMCM-like shapes and wider: 1)
+    if BLANK_EDGE:  # a blank piece beside an inked one (see BLANK_EDGE)
+        blank = ~(X > INK).any(axis=(1, 2, 3))
+        D = D + BLANK_EDGE * (blank[:, None] ^ blank[None, :])
     T = T0 / st * min(1.0, X.shape[-1] / X.shape[-2] / TB_ASPECT)
     if gt is not None:
         T = T + GAP_TB * gt
