@@ -513,8 +513,8 @@ def test_blank_pieces_pay_beside_inked_ones(monkeypatch):
 
     page = text_page(720, 1000, seed=24, font_size=22).copy()
     page[560:] = 255  # the text stops part way down: blank pieces below it
-    X = shred(page, 6, 8, seed=24).pieces.ink
-    blank = _blank_pieces(shred(page, 6, 8, seed=24).pieces)
+    pieces = shred(page, 6, 8, seed=24).pieces
+    X, blank = pieces.ink, _blank_pieces(pieces)
     assert 8 <= blank.sum() < len(blank)
     monkeypatch.setattr(S, "BLANK_EDGE", 0.0)
     D_off = S._costs(X, [], [], [], [])[2]
@@ -526,7 +526,7 @@ def test_blank_pieces_pay_beside_inked_ones(monkeypatch):
 
 def test_blank_pieces_stay_out_of_the_text_lines():
     """A page whose text stops part way down: no blank piece lands between inked ones in a row
-    (without BLANK_EDGE this page put blank pieces inside 7 rows' worth of text seams)."""
+    (without BLANK_EDGE, blank pieces met inked ones at 7 seams of this page)."""
     page = text_page(720, 1000, seed=24, font_size=22).copy()
     page[560:] = 255
     s = shred(page, 6, 8, seed=24)
