@@ -521,7 +521,8 @@ def test_blank_pieces_pay_beside_inked_ones(monkeypatch):
     monkeypatch.setattr(S, "BLANK_EDGE", 1.5)
     D_on = S._costs(X, [], [], [], [])[2]
     fin = np.isfinite(D_on)
-    assert np.allclose((D_on - D_off)[fin], (1.5 * (blank[:, None] ^ blank[None, :]))[fin])
+    assert np.array_equal(fin, np.isfinite(D_off))
+    assert np.allclose(D_on[fin] - D_off[fin], (1.5 * (blank[:, None] ^ blank[None, :]))[fin])
 
 
 def test_blank_pieces_stay_out_of_the_text_lines():
