@@ -541,3 +541,18 @@ def test_blank_pieces_stay_out_of_the_text_lines():
                   if not (blank[idx[a]] or blank[idx[b]])}
     got = {(int(a), int(b)) for row in sol.index for a, b in zip(row[:-1], row[1:], strict=True)}
     assert len(true_pairs & got) >= 0.95 * len(true_pairs)
+
+
+def test_blank_rows_end_the_page():
+    """Text that stops part way down: the rows without any ink go to the bottom. Uncapped, a blank
+    row's top margin (a whole piece high) outweighed the true first row's and took the top."""
+    page = text_page(720, 1000, seed=33, font_size=22).copy()
+    page[500:] = 255
+    s = shred(page, 6, 8, seed=33)
+    blank = _blank_pieces(s.pieces)
+    idx = {p: i for i, p in enumerate(s.pieces.ids)}
+    truth_blank = [r for r, row in enumerate(s.true_grid) if blank[[idx[p] for p in row]].all()]
+    sol = solve(s.pieces, 6, 8)
+    assert truth_blank == [3, 4, 5]
+    assert [r for r, row in enumerate(sol.index) if blank[row].all()] == truth_blank
+    assert sol.index[0].tolist() == [idx[p] for p in s.true_grid[0]]  # the page's first row on top

@@ -1824,6 +1824,10 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False, To=None) -> tupl
             cost += np.where(np.isfinite(dist), NU_PHASE * C * dist, 0.0)
     top = wo["top"][G].min(1).sum(1).astype(float)
     bottom = wo["bottom"][G].min(1).sum(1).astype(float)
+    from .twosided import capped_margins
+
+    inked = prof.reshape(m, -1).sum(1) > 0  # blank rows end a page, they do not start it
+    top, bottom = capped_margins(top, inked, blank=0.0), capped_margins(bottom, inked)
     if m > R:
         order = held_karp(cost, -MU_MARGIN * C * top, -MU_MARGIN * C * bottom, groups=R)
     else:

@@ -442,6 +442,24 @@ def turn_segments(G: np.ndarray, J: np.ndarray, To: np.ndarray, start: np.ndarra
     return G
 
 
+def capped_margins(margins, inked, blank: float | None = None) -> np.ndarray:
+    """Blank margins of rows (``margins``) with those of rows without any ink (``inked`` False)
+    cut to the widest of a row with text, or set to ``blank``: a blank row is all margin, and
+    uncapped it would take the page's top and bottom from the rows with text. The page's top
+    passes ``blank=0``: text starts at the top of a page, blank rows (below the text) end it.
+
+    >>> capped_margins([3, 180, 5], [True, False, True]).tolist()
+    [3.0, 5.0, 5.0]
+    >>> capped_margins([3, 180, 5], [True, False, True], blank=0).tolist()
+    [3.0, 0.0, 5.0]
+    """
+    m = np.asarray(margins, dtype=float)
+    ink = np.asarray(inked, dtype=bool)
+    if ink.any() and not ink.all():
+        m = np.where(ink, m, m[ink].max() if blank is None else blank)
+    return m
+
+
 def tied_blocks(grid: np.ndarray, X: np.ndarray, energy, tol: float) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """The pairs of row blocks (between cuts blank on every piece, see :func:`blank_cuts`) that
     change places at a page energy within ``tol`` of the current one and keep every text line on
@@ -552,8 +570,9 @@ def order_blocks(grid: np.ndarray, X: np.ndarray, T: np.ndarray, top_w: np.ndarr
     now = np.array([seam[b, b + 1] for b in range(B - 1)])
     tie = np.abs(seam[:, :, None] - now[None, None]).min(-1) <= 1e-9 * max(1.0, float(np.abs(now).max()))
     cost = np.where(tie, cost, np.inf)
-    start = np.array([-mu * C * float(top_w[blk[0]].min()) for blk in blocks])
-    end = np.array([-mu * C * float(bottom_w[blk[-1]].min()) for blk in blocks])
+    first_inked, last_inked = ([bool((X[blk[k]] > INK).any()) for blk in blocks] for k in (0, -1))
+    start = -mu * C * capped_margins([top_w[blk[0]].min() for blk in blocks], first_inked, blank=0.0)
+    end = -mu * C * capped_margins([bottom_w[blk[-1]].min() for blk in blocks], last_inked)
     bonus = np.zeros((B, B))
     for b in range(B - 1):
         bonus[b, b + 1] = TIE * C
