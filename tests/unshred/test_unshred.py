@@ -10,6 +10,7 @@ from PIL import Image
 
 from kexue.errors import InputError, UsageError
 from kexue.unshred import Constraint, infer_layout, load_pieces, score, shred, solve, text_page, write_shredded
+from kexue.unshred.features import blank_pieces
 from kexue.unshred.paths import held_karp, path_cost, shortest_path
 from tests.conftest import run_cli
 
@@ -501,12 +502,6 @@ def test_margins_are_measured_on_inked_pieces():
     assert not st[R:R + 3].any() and st[R + 3:].max() < st[0]
 
 
-def _blank_pieces(pieces) -> np.ndarray:
-    from kexue.unshred.features import INK
-
-    return ~(pieces.ink > INK).any(axis=(1, 2, 3))
-
-
 def test_blank_pieces_pay_beside_inked_ones(monkeypatch):
     """The left-right costs carry BLANK_EDGE exactly where a blank piece meets an inked one."""
     from kexue.unshred import solver as S
@@ -514,7 +509,7 @@ def test_blank_pieces_pay_beside_inked_ones(monkeypatch):
     page = text_page(720, 1000, seed=24, font_size=22).copy()
     page[560:] = 255  # the text stops part way down: blank pieces below it
     pieces = shred(page, 6, 8, seed=24).pieces
-    X, blank = pieces.ink, _blank_pieces(pieces)
+    X, blank = pieces.ink, blank_pieces(pieces.ink)
     assert 8 <= blank.sum() < len(blank)
     monkeypatch.setattr(S, "BLANK_EDGE", 0.0)
     D_off = S._costs(X, [], [], [], [])[2]
@@ -531,7 +526,7 @@ def test_blank_pieces_stay_out_of_the_text_lines():
     page = text_page(720, 1000, seed=24, font_size=22).copy()
     page[560:] = 255
     s = shred(page, 6, 8, seed=24)
-    blank = _blank_pieces(s.pieces)
+    blank = blank_pieces(s.pieces.ink)
     sol = solve(s.pieces, 6, 8)
     mixed = sum(int(blank[a] != blank[b]) for row in sol.index for a, b in zip(row[:-1], row[1:], strict=True))
     assert mixed == 0
@@ -549,7 +544,7 @@ def test_blank_rows_end_the_page():
     page = text_page(720, 1000, seed=33, font_size=22).copy()
     page[500:] = 255
     s = shred(page, 6, 8, seed=33)
-    blank = _blank_pieces(s.pieces)
+    blank = blank_pieces(s.pieces.ink)
     idx = {p: i for i, p in enumerate(s.pieces.ids)}
     truth_blank = [r for r, row in enumerate(s.true_grid) if blank[[idx[p] for p in row]].all()]
     sol = solve(s.pieces, 6, 8)

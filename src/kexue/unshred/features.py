@@ -16,6 +16,7 @@
   across a cut; every pair is then scored exactly, at the cost of the rows inked on both sides.
 * :func:`ink_rows` — which pixel rows of a piece carry ink: pieces of the same text row share
   the positions of their text lines (the row's "bands").
+* :func:`blank_pieces` — which pieces carry no ink at all.
 * :func:`blank_widths` — how many blank pixel columns/rows a piece has at each edge: pieces of
   the first column show the page's left margin, and so on.
 """
@@ -175,6 +176,16 @@ def blank_widths(ink: np.ndarray) -> dict[str, np.ndarray]:
         return np.where(m.any(-1), m.argmax(-1), size)
 
     return {"left": lead(cols), "right": lead(cols[..., ::-1]), "top": lead(rows), "bottom": lead(rows[..., ::-1])}
+
+
+def blank_pieces(ink: np.ndarray) -> np.ndarray:
+    """Boolean ``(n,)``: pieces without a single ink pixel on any face (all alike: blank paper).
+
+    >>> x = np.zeros((2, 1, 3, 3)); x[1, 0, 1, 1] = 1
+    >>> blank_pieces(x).tolist()
+    [True, False]
+    """
+    return ~(ink > INK).any(axis=(1, 2, 3))
 
 
 def line_pitch(profile: np.ndarray, lo: int = 6) -> int | None:

@@ -80,6 +80,7 @@ import numpy as np
 from ..errors import UsageError
 from .features import (
     INK,
+    blank_pieces,
     blank_widths,
     denoise,
     gap_costs,
@@ -1770,6 +1771,8 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False, To=None) -> tupl
     margin. Two-sided pages may also turn a row over (its faces swap pages and its order reverses)
     when its faces were put on the wrong pages (``To``: the raw top-bottom seams of the pieces and
     their turned copies, if already at hand). Returns the ordered grid and per-row turn flags."""
+    from .twosided import capped_margins
+
     R, C = grid.shape
     n = X.shape[0]
     if R == 1:
@@ -1824,8 +1827,6 @@ def _order_rows(grid, X, T, M, widths, two_sided: bool = False, To=None) -> tupl
             cost += np.where(np.isfinite(dist), NU_PHASE * C * dist, 0.0)
     top = wo["top"][G].min(1).sum(1).astype(float)
     bottom = wo["bottom"][G].min(1).sum(1).astype(float)
-    from .twosided import capped_margins
-
     inked = prof.reshape(m, -1).sum(1) > 0  # blank rows end a page, they do not start it
     top, bottom = capped_margins(top, inked, blank=0.0), capped_margins(bottom, inked)
     if m > R:
@@ -2055,7 +2056,7 @@ def _costs(X, lr_lock, tb_lock, lr_forbid, tb_forbid, scales=None, rel: bool = F
     if gl is not None:
         D = D + GAP_LR * gl
     if BLANK_EDGE:  # a blank piece beside an inked one (see BLANK_EDGE)
-        blank = ~(X > INK).any(axis=(1, 2, 3))
+        blank = blank_pieces(X)
         D = D + BLANK_EDGE * (blank[:, None] ^ blank[None, :])
     # a top-bottom seam is as long as a piece is wide: on pieces much taller than wide it holds
     # less evidence than a left-right seam, and weighs less (CUMCM-like shapes and wider: 1)

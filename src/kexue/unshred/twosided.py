@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .features import INK
+from .features import INK, blank_widths
 from .paths import held_karp
 
 KAPPA_PARA = 0.25  # cost (per column of pieces) of a paragraph mismatch across a blank cut, per page
@@ -488,9 +488,9 @@ def tied_blocks(grid: np.ndarray, X: np.ndarray, energy, tol: float) -> list[tup
     bounds = [0] + [int(r) + 1 for r in np.flatnonzero(blank_cuts(X, grid))] + [R]
     blocks = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     inked = [bool((X[grid[blk]] > INK).any()) for blk in blocks]
-    rows_ink = (X[grid] > INK).any(axis=(1, 2, 4))  # (R, H): pixel rows with ink, per row of pieces
-    top = np.where(rows_ink.any(1), rows_ink.argmax(1), H)  # blank pixel rows above a row's text
-    bottom = np.where(rows_ink.any(1), rows_ink[:, ::-1].argmax(1), H)
+    widths = blank_widths(X)
+    top = widths["top"][grid].min(axis=(1, 2))  # blank pixel rows above each row's text
+    bottom = widths["bottom"][grid].min(axis=(1, 2))
     dead = PHASE_DEAD * min(pitches)
     e0 = energy(grid)
     out = []
