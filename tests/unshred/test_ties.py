@@ -47,6 +47,12 @@ def test_tied_blocks_needs_equal_energy_the_line_grid_and_the_margins():
     X4[g[2], 0, -1] = X4[g[3], 0, 0] = 1.0
     blocks = {blk for pair in tied_blocks(g, X4, flat, 1e-9) for blk in pair}
     assert (2, 3) in blocks and not blocks & {(2, 2), (3, 3), (1, 2), (3, 4)}
+    # ink on one side of a cut only (tall letters' tips touching it from below, the row above
+    # ending in blank paper) still bounds a block: the seam costs the same whichever row is above
+    X5 = X.copy()
+    X5[g[3], 0, 0] = 1.0
+    blocks = {blk for pair in tied_blocks(g, X5, flat, 1e-9) for blk in pair}
+    assert {(2, 2), (3, 3)} <= blocks
 
 
 @pytest.fixture(scope="module")

@@ -162,18 +162,25 @@ def _path_total(order: list[int], start: np.ndarray, end: np.ndarray, cost: np.n
     return float(start[order[0]] + end[order[-1]] + sum(cost[u, v] for u, v in zip(order[:-1], order[1:], strict=True)))
 
 
-def blank_cuts(X: np.ndarray, grid: np.ndarray) -> np.ndarray:
+def blank_cuts(X: np.ndarray, grid: np.ndarray, either: bool = False) -> np.ndarray:
     """Boolean ``(R - 1,)``: is the cut between rows r and r + 1 blank on both faces (no ink in
-    the last pixel row above it nor in the first one below it, on every piece)?
+    the last pixel row above it nor in the first one below it, on every piece)? With ``either``,
+    blank on one side suffices (the tips of a line's tall letters touching the cut from below
+    while the row above ends in blank paper: the seam then costs the same whichever blank-ended
+    row lies above).
 
     >>> X = np.zeros((6, 2, 6, 3)); X[0, 0, -1, :] = 1   # a line cut at the bottom of piece 0
     >>> blank_cuts(X, np.array([[0, 1], [2, 3], [4, 5]])).tolist()
     [False, True]
+    >>> blank_cuts(X, np.array([[0, 1], [2, 3], [4, 5]]), either=True).tolist()
+    [True, True]
     """
     R, C = grid.shape
     tol = EDGE_INK * C
     bottom = (X[grid, :, -1, :] > INK).sum(axis=(1, 2, 3))  # (R,)
     top = (X[grid, :, 0, :] > INK).sum(axis=(1, 2, 3))
+    if either:
+        return (bottom[:-1] <= tol) | (top[1:] <= tol)
     return (bottom[:-1] <= tol) & (top[1:] <= tol)
 
 
@@ -461,9 +468,9 @@ def capped_margins(margins, inked, blank: float | None = None) -> np.ndarray:
 
 
 def tied_blocks(grid: np.ndarray, X: np.ndarray, energy, tol: float) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """The pairs of row blocks (between cuts blank on every piece, see :func:`blank_cuts`) that
-    change places at a page energy within ``tol`` of the current one and keep every text line on
-    its page's line grid (each row moves by a whole number of line pitches, within
+    """The pairs of row blocks (between cuts blank on every piece on at least one side, see
+    :func:`blank_cuts`) that change places at a page energy within ``tol`` of the current one
+    and keep every text line on its page's line grid (each row moves by a whole number of line pitches, within
     ``PHASE_DEAD``, on every face) and the page's top and bottom margins as wide: no seam, line
     spacing or margin tells such blocks' order, so the page should be checked there (and fixed
     with a lock if wrong). ``grid`` (R, C) holds piece indices, ``X`` (n, faces, H, W) their ink,
@@ -485,7 +492,7 @@ def tied_blocks(grid: np.ndarray, X: np.ndarray, energy, tol: float) -> list[tup
     pitches = [_page_stats([text_lines(_row_strip(X, grid[r], f)) for r in range(R)])[3] for f in range(X.shape[1])]
     if not all(pitches):
         return []
-    bounds = [0] + [int(r) + 1 for r in np.flatnonzero(blank_cuts(X, grid))] + [R]
+    bounds = [0] + [int(r) + 1 for r in np.flatnonzero(blank_cuts(X, grid, either=True))] + [R]
     blocks = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     inked = [bool((X[grid[blk]] > INK).any()) for blk in blocks]
     widths = blank_widths(X)
