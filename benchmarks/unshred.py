@@ -148,6 +148,9 @@ TUNE = [
     ("zh 11x19 two-sided", 11, 19, 110, 0.0, True, (1368, 1980), "zh", 36),
     ("en 4x24 tall pieces", 4, 24, 713, 0.0, False, (1368, 1980), "en", 28),
     ("en 16x24 spacing 1.2", 16, 24, 504, 0.0, False, (1368, 1980), "en", 30, 1.2),
+    # 40 px characters on 72 px pieces: every fifth vertical cut runs down a gutter of the character
+    # grid, so rows come apart at those cuts unless the page is also built column-first
+    ("zh 11x19 40 px type", 11, 19, 710, 0.0, False, (1368, 1980), "zh", 40),
 ]
 
 
