@@ -153,6 +153,40 @@ def test_score_metrics():
     assert s["direct"] == 0.5 and s["neighbour"] == 0.25 and not s["perfect"]
 
 
+def test_score_counts_pieces_that_look_alike_as_one(tmp_path):
+    """``kexue unshred score --pieces``: two blank pieces that changed places are no error, two
+    pieces with different ink are, and two-sided stems are told apart by both faces."""
+    page = text_page(240, 300, seed=2).copy()
+    page[150:] = 255  # the text stops half way: the bottom rows are blank paper
+    s = shred(page, 4, 3, seed=1)
+    folder = write_shredded(s, tmp_path / "pieces")
+    truth = [list(r) for r in s.true_grid]
+    blank = [k for row in truth[2:] for k in row]
+    got = [list(r) for r in truth]
+    got[3][0], got[3][2] = got[3][2], got[3][0]  # two blank pieces trade places
+    (tmp_path / "got.csv").write_text("\n".join(",".join(r) for r in got) + "\n")
+    truth_csv = str(folder / "truth" / "grid.csv")
+    code, out, _ = run_cli("unshred", "score", truth_csv, str(tmp_path / "got.csv"), "--json")
+    assert code == 0 and not json.loads(out)["perfect"]
+    code, out, _ = run_cli("unshred", "score", truth_csv, str(tmp_path / "got.csv"), "--pieces", str(folder), "--json")
+    r = json.loads(out)
+    assert code == 0 and r["perfect"] and r["neighbour"] == 1.0 and r["alike_pieces"] == len(blank) - 1
+    got[0][0], got[0][1] = got[0][1], got[0][0]  # two inked pieces trade places: still wrong
+    (tmp_path / "got.csv").write_text("\n".join(",".join(r) for r in got) + "\n")
+    code, out, _ = run_cli("unshred", "score", truth_csv, str(tmp_path / "got.csv"), "--pieces", str(folder), "--json")
+    assert code == 0 and json.loads(out)["neighbour"] < 1.0
+    code, _, err = run_cli("unshred", "score", truth_csv, str(tmp_path / "got.csv"), "--pieces", str(tmp_path / "no"))
+    assert code == 2 and "does not exist" in err
+    # two-sided: a piece blank on its front but inked on its back is not like the other blanks
+    from kexue.unshred.pieces import Pieces
+    from kexue.unshred.score import alike_pieces
+
+    ink = np.zeros((3, 2, 4, 4))
+    ink[2, 1, 1, 1] = 1.0
+    assert alike_pieces(Pieces(["x", "y", "z"], ("a", "b"), ink)) == {"xa": "xa", "xb": "xa", "ya": "xa", "yb": "xa",
+                                                                       "za": "za", "zb": "zb"}
+
+
 # ----------------------------------------------------------------------------- bad input
 def _save(folder, name, arr):
     folder.mkdir(parents=True, exist_ok=True)

@@ -149,10 +149,14 @@ def score(true_grid: Annotated[Path, typer.Argument(help="The true grid CSV (e.g
           true_back: Annotated[Path | None, typer.Option("--true-back", help="The true back grid of a "
                                                          "two-sided set (default: grid_back.csv beside "
                                                          "TRUE_GRID, if there).")] = None,
+          pieces: Annotated[Path | None, typer.Option("--pieces", help="The pieces folder: pieces with "
+                                                      "identical pixels (blank paper) count as one.")] = None,
           json_out: JsonOpt = False) -> None:
     """Neighbour accuracy (share of true neighbour pairs kept), direct accuracy (pieces in their
-    true cell) and whether the result is perfect. Two-sided: either face may be the front."""
-    from .score import read_grid
+    true cell) and whether the result is perfect. Two-sided: either face may be the front. With
+    --pieces, pieces that look exactly alike count as one (no solver can tell them apart)."""
+    from .pieces import load_pieces
+    from .score import alike_pieces, read_grid
     from .score import score as do_score
 
     t = read_grid(true_grid)
@@ -160,10 +164,15 @@ def score(true_grid: Annotated[Path, typer.Argument(help="The true grid CSV (e.g
     if true_back is None and (true_grid.parent / "grid_back.csv").is_file():
         true_back = true_grid.parent / "grid_back.csv"
     tb = read_grid(true_back) if true_back else None
-    r = do_score(t, g, tb)
+    alike = alike_pieces(load_pieces(pieces)) if pieces is not None else None
+    r = do_score(t, g, tb, alike)
+    if alike is not None:
+        r["alike_pieces"] = sum(k != v for k, v in alike.items())
     emit(r, json_out, lambda r: f"neighbour accuracy {r['neighbour']:.2%} (left-right {r['lr']:.2%}, "
                                 f"top-bottom {r['tb']:.2%}), direct {r['direct']:.2%}, "
-                                f"{'perfect' if r['perfect'] else 'not perfect'}")
+                                f"{'perfect' if r['perfect'] else 'not perfect'}"
+                                + (f" ({r['alike_pieces']} pieces that look exactly like another counted as it)"
+                                   if r.get("alike_pieces") else ""))
 
 
 @app.command()
