@@ -470,13 +470,13 @@ def capped_margins(margins, inked, blank: float | None = None) -> np.ndarray:
 def tied_blocks(grid: np.ndarray, X: np.ndarray, energy, tol: float) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """The pairs of row blocks (between cuts blank on every piece on at least one side, see
     :func:`blank_cuts`) that change places at a page energy within ``tol`` of the current one
-    and keep every text line on its page's line grid (each row moves by a whole number of line pitches, within
-    ``PHASE_DEAD``, on every face) and the page's top and bottom margins as wide: no seam, line
-    spacing or margin tells such blocks' order, so the page should be checked there (and fixed
-    with a lock if wrong). ``grid`` (R, C) holds piece indices, ``X`` (n, faces, H, W) their ink,
-    ``energy(grid)`` prices a page. Blocks without any ink are left out (exchanging blank paper
-    changes nothing a reader sees), and nothing is reported where a face has no measurable line
-    pitch. Returns ``((a0, a1), (b0, b1))`` pairs of inclusive row ranges, top block first.
+    and keep every text line on its page's line grid (each row moves by a whole number of line
+    pitches, within ``PHASE_DEAD``, on every face) and the page's top and bottom margins as
+    wide: no seam, line spacing or margin tells such blocks' order, so the page should be
+    checked there (and fixed with a lock if wrong). ``grid`` (R, C) holds piece indices, ``X``
+    (n, faces, H, W) their ink, ``energy(grid)`` prices a page. Blocks without any ink are left
+    out (exchanging blank paper changes nothing a reader sees), and nothing is reported where a
+    face has no measurable line pitch. Returns ``((a0, a1), (b0, b1))`` pairs of inclusive row ranges, top block first.
 
     >>> X = np.zeros((6, 1, 10, 3)); X[:, 0, 1:3] = X[:, 0, 6:8] = 1  # lines 5 px apart, rows 10 px
     >>> flat = lambda g: 0.0                                 # every order costs the same
