@@ -425,6 +425,9 @@ def test_damped_seams_solve_a_narrow_page(monkeypatch):
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
     monkeypatch.setattr(solver, "LEARN_LR", 0.0)  # the pixel seams alone (the network's also
     monkeypatch.setattr(solver, "LEARN_TB", 0.0)  # mend this page: 95.6 % without damping)
+    # and the row starts without the line-presence factor, which on the pixel seams alone sets
+    # this page back to 93.3 % (with the network: 100 %, and demo pages 1-18 unchanged)
+    monkeypatch.setattr(solver, "LINE_PRESENCE", False)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["perfect"]
     monkeypatch.setattr(solver, "SEAM_DAMP", 0.0)
     assert score(s.true_grid, solve(s.pieces, 11, 19).grid)["neighbour"] < 0.95
@@ -443,6 +446,30 @@ def test_row_starts_need_lines_at_the_margin():
     share = _aligned(_line_ends(X)[0], margin, ALIGN_TOL)
     assert share[tg[:, 0]].mean() > 0.8
     assert share[tg[7, 11]] <= ALIGN_LATE  # it started row 7 under the plain margin reward
+
+
+def test_row_starts_need_every_line_of_their_row(monkeypatch):
+    """A piece that holds only one of the lines its line grid puts inside it (the others blank: a
+    paragraph's short last line ended before it) keeps a share of the row-start reward
+    (``LINE_MISSING`` per missing line); pieces holding all their lines keep all of it."""
+    from kexue.unshred import solver as S
+
+    H, W = 60, 10
+    X = np.zeros((8, 1, H, W))
+    for k in range(7):  # four whole lines 8 px high, 15 px apart
+        for y in (5, 20, 35, 50):
+            X[k, 0, y:y + 8, 3:] = 1.0
+    X[7, 0, 20:28, 3:] = 1.0  # the odd piece: only its second line
+    got = S._line_presence(X)
+    assert np.allclose(got[:7], 1.0)
+    assert np.isclose(got[7], (1 + 3 * S.LINE_MISSING) / 4)  # its grid: lines at 5, 20, 35 and 50
+    # the margin rewards scale by it (same blank left edge and line starts on every piece)
+    widths = {"left": np.full((8, 1), 3), "right": np.zeros((8, 1), int), "top": np.zeros((8, 1), int),
+              "bottom": np.zeros((8, 1), int), "present": got}
+    st, _ = S._margins(widths, 2, W)
+    assert np.isclose(st[7], st[0] * got[7]) and st[7] < st[0]
+    # too few whole lines to measure a pitch: no piece loses anything
+    assert np.allclose(S._line_presence(X[:1]), 1.0)
 
 
 def test_margin_lines_solve_a_narrow_page(monkeypatch):
