@@ -1161,27 +1161,37 @@ def _balance(rows: list[list[int]], R: int, C: int, D: np.ndarray, M: np.ndarray
     return keep
 
 
+def _inked(widths, width: int | None, k: int) -> np.ndarray:
+    """The pieces with ink (a blank left margin narrower than the piece, ``width`` px, on some
+    face); all pieces where ``width`` is unknown or fewer than ``k`` have ink."""
+    n = len(widths["left"])
+    inked = widths["left"].min(1) < width if width is not None else np.ones(n, bool)
+    return inked if inked.sum() >= k else np.ones(n, bool)
+
+
+def _capped(w: np.ndarray, inked: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """The reward ``MU_MARGIN`` per pixel of blank margin ``w``, capped at the typical margin
+    (the median of the ``k`` widest among the ``inked`` pieces); and that cap."""
+    cap = float(np.median(np.sort(w[inked])[-k:])) if len(w) >= k else 1.0
+    return MU_MARGIN * np.minimum(w, cap), cap
+
+
 def _margins(widths, R, width: int | None = None):
     """Rewards for a piece to start / end a row: its blank left / right margin (pixels, summed
     over faces), capped at the typical margin of the R widest."""
     lw = widths["left"].sum(1).astype(float)
     rw = widths["right"].sum(1).astype(float)
-    n = len(lw)
     # the margin is read off pieces with ink (MARGIN_INKED): blank pieces (below the text's last
     # line) are as wide as a piece, and where there were more than R/2 of them the "margin" came
     # out a whole piece wide, so no true first piece's lines started at it and the pieces of the
     # second column (lines starting after an indent) took the rewards
-    inked = widths["left"].min(1) < width if MARGIN_INKED and width is not None else np.ones(n, bool)
-    if inked.sum() < R:
-        inked = np.ones(n, bool)
-    cap = np.median(np.sort(lw[inked])[-R:]) if n >= R else 1.0
-    start_r = MU_MARGIN * np.minimum(lw, cap)
+    inked = _inked(widths, width if MARGIN_INKED else None, R)
+    start_r, cap = _capped(lw, inked, R)
     if "lead" in widths:  # one-sided: a row's first piece starts its lines at the page margin
         start_r = start_r * _aligned(widths["lead"], cap, ALIGN_TOL)
     if "present" in widths:  # ... and holds every line of its row (_line_presence)
         start_r = start_r * widths["present"]
-    cap = np.median(np.sort(rw[inked])[-R:]) if n >= R else 1.0
-    end_r = MU_MARGIN * np.minimum(rw, cap)
+    end_r, cap = _capped(rw, inked, R)
     if "trail" in widths:
         end_r = end_r * _aligned(widths["trail"], cap, ALIGN_TOL)
     if "present" in widths:
@@ -1217,24 +1227,31 @@ def _ink_runs(r: np.ndarray, gap: int = 3) -> list[tuple[int, int]]:
     return out
 
 
-def _line_ends(X: np.ndarray, gap: int = 3) -> tuple[list, list]:
+def _piece_runs(X: np.ndarray, gap: int = 3) -> list[list[tuple[int, int]]]:
+    """Per piece (first face), its runs of inked pixel rows (:func:`_ink_runs`)."""
+    return [_ink_runs(r, gap) for r in (X[:, 0] > INK).any(2)]
+
+
+def _line_ends(X: np.ndarray, gap: int = 3, runs=None) -> tuple[list, list]:
     """Per piece (first face), the text lines inside it (runs of inked pixel rows, gaps of up
     to ``gap`` rows bridged, not touching the piece's top or bottom edge): the blank columns
-    before the line's first ink and after its last, as two lists of int arrays."""
+    before the line's first ink and after its last, as two lists of int arrays. ``runs``: the
+    pieces' :func:`_piece_runs`, if already at hand."""
     ink = X[:, 0] > INK  # (n, H, W)
     n, H, W = ink.shape
     rows = ink.any(2)
     first = np.where(rows, ink.argmax(2), W)
     last = np.where(rows, ink[:, :, ::-1].argmax(2), W)
+    runs = _piece_runs(X, gap) if runs is None else runs
     leads, trails = [], []
     for k in range(n):
-        runs = [(y, z) for y, z in _ink_runs(rows[k], gap) if y > 0 and z < H - 1]
-        leads.append(np.array([int(first[k, y:z + 1].min()) for y, z in runs], int))
-        trails.append(np.array([int(last[k, y:z + 1].min()) for y, z in runs], int))
+        whole = [(y, z) for y, z in runs[k] if y > 0 and z < H - 1]
+        leads.append(np.array([int(first[k, y:z + 1].min()) for y, z in whole], int))
+        trails.append(np.array([int(last[k, y:z + 1].min()) for y, z in whole], int))
     return leads, trails
 
 
-def _line_presence(X: np.ndarray, gap: int = 3) -> np.ndarray:
+def _line_presence(X: np.ndarray, gap: int = 3, runs=None) -> np.ndarray:
     """Per piece (first face), the share of the text lines its line grid puts wholly inside it
     that hold ink there (a missing one counts ``LINE_MISSING``): the line grid is the piece's
     first whole line stepped by the page's line pitch (the median distance between whole lines
@@ -1243,10 +1260,10 @@ def _line_presence(X: np.ndarray, gap: int = 3) -> np.ndarray:
 
     A row's first piece holds every line of its row, each starting at the margin; a piece from
     inside a row that follows a paragraph's short last line (blank above or below one line) may
-    start its one line at the margin's offset by chance, and took row starts for that."""
-    rows = (X[:, 0] > INK).any(2)  # (n, H)
-    n, H = rows.shape
-    runs = [_ink_runs(rows[k], gap) for k in range(n)]
+    start its one line at the margin's offset by chance, and took row starts for that. ``runs``:
+    the pieces' :func:`_piece_runs`, if already at hand."""
+    n, H = X.shape[0], X.shape[-2]
+    runs = _piece_runs(X, gap) if runs is None else runs
     whole = [[(y, z) for y, z in rk if y > 0 and z < H - 1] for rk in runs]
     steps = [w[i + 1][0] - w[i][0] for w in whole for i in range(len(w) - 1)]
     if len(steps) < 5:
@@ -1806,40 +1823,37 @@ def _place_greedy(D, T, R, C, first: int | None = None, eps: float = 0.1) -> np.
     return cell[box[0]:box[0] + R, box[2]:box[2] + C].copy()
 
 
-def _place_columns(D, T, R, C, widths, width: int | None = None) -> np.ndarray:
+def _place_columns(D, T, R, C, widths, width: int | None = None, margins=None) -> np.ndarray:
     """A page built column-first, the rows pipeline turned on its side: the pieces split into C
     columns by one tour on the top-bottom seams (a blank top or bottom margin rewards starting
     or ending a column, as the side margins do rows in :func:`_margins`), balanced to R pieces
     each, then the columns ordered left to right by their summed left-right seams (each column
-    whole, so R weak seams add up to one telling cost)."""
+    whole, so R weak seams add up to one telling cost). ``margins``: the rows' (start, end)
+    rewards of :func:`_margins`, if already at hand."""
     n = D.shape[0]
     Df = np.where(np.isfinite(D), D, BIG)
     Tf = np.where(np.isfinite(T), T, BIG)
-    inked = widths["left"].min(1) < width if width is not None else np.ones(n, bool)
-    if inked.sum() < C:
-        inked = np.ones(n, bool)
-    rewards = []
-    for side in ("top", "bottom"):
-        w = widths[side].sum(1).astype(float)
-        cap = np.median(np.sort(w[inked])[-C:])
-        rewards.append(np.where(inked, MU_MARGIN * np.minimum(w, cap), 0.0))
-    paths = split_paths(Tf, C, -rewards[0], -rewards[1], runs=1, quick=True)
+    inked = _inked(widths, width, C)
+    top, bottom = (np.where(inked, _capped(widths[side].sum(1).astype(float), inked, C)[0], 0.0)
+                   for side in ("top", "bottom"))
+    paths = split_paths(Tf, C, -top, -bottom, runs=1, quick=True)
     cols = np.array(_balance(paths, C, R, Tf, np.zeros((n, 1))))  # (C, R)
-    start_r, end_r = _margins(widths, R, width)
+    start_r, end_r = _margins(widths, R, width) if margins is None else margins
     between = Df[cols[:, None, :], cols[None, :, :]].sum(-1)
     np.fill_diagonal(between, np.inf)
     order = shortest_path(between, -start_r[cols].sum(1), -end_r[cols].sum(1))
     return cols[order].T.copy()
 
 
-def _second_opinion(D, T, R, C, widths, width: int | None = None) -> np.ndarray:
+def _second_opinion(D, T, R, C, widths, width: int | None = None, margins=None) -> np.ndarray:
     """The page grown in 2-D (:func:`_place_greedy`) or, where its seams and margins price it
-    lower by ``COLUMN_GAIN`` per seam, the page built column-first (:func:`_place_columns`)."""
+    lower by ``COLUMN_GAIN`` per seam, the page built column-first (:func:`_place_columns`).
+    ``margins``: the rows' (start, end) rewards of :func:`_margins`, if already at hand."""
     grid = _place_greedy(D, T, R, C, eps=PLACE_EPS)
     if not PLACE_COLUMNS:
         return grid
-    cols = _place_columns(D, T, R, C, widths, width)
-    start_r, end_r = _margins(widths, R, width)
+    start_r, end_r = _margins(widths, R, width) if margins is None else margins
+    cols = _place_columns(D, T, R, C, widths, width, (start_r, end_r))
     Df, Tf = (np.where(np.isfinite(m), m, BIG) for m in (D, T))
     e_grid, e_cols = (_grid_energy(g, Df, Tf, start_r, end_r) for g in (grid, cols))
     _LAST["second"] = (e_grid, e_cols)
@@ -2345,9 +2359,10 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
     M = _lines(X)
     widths = blank_widths(X)
     if ALIGN and not pieces.two_sided and not transposed and C > 1:
-        widths["lead"], widths["trail"] = _line_ends(X)
+        runs = _piece_runs(X)
+        widths["lead"], widths["trail"] = _line_ends(X, runs=runs)
         if LINE_PRESENCE:
-            widths["present"] = _line_presence(X)
+            widths["present"] = _line_presence(X, runs=runs)
     times["costs"] = time.perf_counter() - t
     t = time.perf_counter()
     times["rows"] = 0.0
@@ -2370,8 +2385,8 @@ def _solve(pieces: Pieces, rows, cols, constraints, front=None) -> Solution:
         tasks = [by_rows]
         second = R > 1 and PLACE_2D and C > 1 and n <= PLACE_MAX
         if second:  # a page grown in 2-D (left-right and top-bottom seams at once)
-            tasks.append(lambda: _arrange(_second_opinion(D, T, R, C, widths, X.shape[-1]), X, D, T, M, widths,
-                                          start_r, end_r))
+            tasks.append(lambda: _arrange(_second_opinion(D, T, R, C, widths, X.shape[-1], (start_r, end_r)), X, D,
+                                          T, M, widths, start_r, end_r))
         starts = ROW_STARTS if ROW_STARTS_MIN < n <= PLACE_MAX and C > 1 and R > 1 and not pieces.two_sided else 0
         tasks += [functools.partial(by_rows, seed) for seed in range(1, starts + 1)]
         # the regroupings below need scipy.optimize (half a second to import): imported here if
